@@ -1,0 +1,30 @@
+// Nest 12 is ESM-only: @swc/jest compiles it (and our decorators) to CommonJS, node_modules included.
+const transform = {
+  '^.+\\.(t|j|mj)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        target: 'es2022',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+const project = (displayName, rootDir, testMatch) => ({
+  displayName,
+  rootDir,
+  testMatch: [testMatch],
+  testEnvironment: 'node',
+  transform,
+  transformIgnorePatterns: [],
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts'),
+    project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts'),
+  ],
+};

@@ -1,0 +1,64 @@
+import type { KeyObject } from 'node:crypto';
+import type { Clock } from './common/clock';
+
+/** Signing algorithms TokenGuard accepts; `none` is not one of them and never will be. */
+export const SUPPORTED_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** What the app knows about a user: the subject, its roles, and anything else it wants to carry. */
+export interface AuthUser {
+  sub: string;
+  roles: readonly string[];
+  [field: string]: unknown;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Options of `AuthModule.forRoot` / `forRootAsync`. Checked once at start-up. */
+export interface AuthModuleOptions {
+  /** Signing algorithm. Default `HS256`. */
+  algorithm?: JwtAlgorithm;
+  /** HMAC secret for HS*: at least as many bytes as the hash (32, 48, 64), random, not a placeholder. */
+  secret?: string | Buffer | KeyObject;
+  /** Private key (PEM or KeyObject) for RS*, PS* and ES*; the public key is derived from it. */
+  privateKey?: string | Buffer | KeyObject;
+  /** `kid` header of issued tokens. Default: derived from the key (a truncated RFC 7638 thumbprint). */
+  keyId?: string;
+  /** `iss` of issued tokens; verified tokens must carry exactly this. Required. */
+  issuer: string;
+  /** `aud` of issued tokens; verified tokens must name it. Required. */
+  audience: string;
+  /** Access token lifetime in seconds. Default 900 (15 minutes). */
+  accessTokenTtlSeconds?: number;
+  /** Refresh token lifetime in seconds, at least the access lifetime. Default 604800 (7 days). */
+  refreshTokenTtlSeconds?: number;
+  /** Leeway for `exp`, `nbf` and `iat` between machines' clocks, in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+  /**
+   * Checks a username and password; resolves the user, or null when either is wrong.
+   * Should take the same time in both cases (verify against a dummy hash for unknown users).
+   */
+  validateCredentials?: (username: string, password: string) => MaybePromise<AuthUser | null>;
+  /**
+   * Loads the user behind a verified token, on every guarded request and on refresh; null or
+   * undefined refuses the token (user deleted or disabled). Its `roles` replace the token's.
+   */
+  findUser?: (sub: string) => MaybePromise<AuthUser | null | undefined>;
+  /** Adds custom claims to access tokens. Reserved claims (sub, iss, roles, ...) always win. */
+  additionalClaims?: (user: AuthUser) => Record<string, unknown>;
+  /** Source of the current time. Default: the system clock. */
+  clock?: Clock;
+}

@@ -1,0 +1,14 @@
+/** Defaults from the production configuration the seeds recommend. */
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const DEFAULT_REFRESH_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
+/** `typ` headers: RFC 9068 names access tokens; refresh tokens get their own so one cannot pass for the other. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+export const REFRESH_TOKEN_TYP = 'rt+jwt';
+
+/** Tokens longer than this are refused before any parsing or crypto. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** 128 bits of randomness for every `jti` and `sid`. */
+export const RANDOM_ID_BYTES = 16;

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import type { AuthModuleOptions } from './auth-options.interface';
+import { AuthConfig, resolveAuthConfig } from './auth-options.validate';
+import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
+import { Clock } from './common/clock';
+import { AuthExceptionFilter } from './errors/auth-exception.filter';
+import { JwtAuthGuard } from './jwt/jwt-auth.guard';
+import { JwtStrategy } from './jwt/jwt.strategy';
+import { RolesGuard } from './roles/roles.guard';
+import { AuthService } from './tokens/auth.service';
+import { TokenVerifier } from './tokens/token.verifier';
+
+/**
+ * JWT authentication: `AuthModule.forRoot(options)` or `AuthModule.forRootAsync({ useFactory })`.
+ * Options are validated when the app boots; a bad one stops it with an AuthConfigError.
+ */
+@Module({
+  providers: [
+    { provide: AuthConfig, inject: [AUTH_MODULE_OPTIONS], useFactory: (o: AuthModuleOptions) => resolveAuthConfig(o) },
+    { provide: Clock, inject: [AuthConfig], useFactory: (config: AuthConfig) => config.clock },
+    { provide: JwtService, useValue: new JwtService() },
+    { provide: APP_FILTER, useClass: AuthExceptionFilter },
+    TokenVerifier,
+    AuthService,
+    JwtStrategy,
+    JwtAuthGuard,
+    RolesGuard,
+  ],
+  exports: [AuthConfig, Clock, AuthService, TokenVerifier, JwtStrategy, JwtAuthGuard, RolesGuard],
+})
+export class AuthModule extends ConfigurableModuleClass {}

@@ -1,0 +1,27 @@
+import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuthError, InvalidTokenError } from './auth.errors';
+
+/**
+ * Answers AuthErrors with their JSON body, adding `WWW-Authenticate` to 401s (RFC 6750
+ * section 3): `error="invalid_token"` when a token was presented and refused, a bare challenge
+ * when none was. Goes through the HTTP adapter so Express and Fastify answer alike.
+ */
+@Catch(AuthError)
+export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(error: AuthError, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const response = host.switchToHttp().getResponse<unknown>();
+    const status = error.getStatus();
+    if (status === HttpStatus.UNAUTHORIZED) {
+      const challenge =
+        error instanceof InvalidTokenError
+          ? `Bearer error="invalid_token", error_description="${error.message}"`
+          : 'Bearer';
+      httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    }
+    httpAdapter.reply(response, error.getResponse(), status);
+  }
+}

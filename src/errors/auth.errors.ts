@@ -1,0 +1,69 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** Stable error codes: clients switch on these, so they are never renamed in a minor release. */
+export type AuthErrorCode =
+  | 'AUTH_TOKEN_MISSING'
+  | 'AUTH_TOKEN_TOO_LARGE'
+  | 'AUTH_TOKEN_MALFORMED'
+  | 'AUTH_TOKEN_ALGORITHM_REFUSED'
+  | 'AUTH_TOKEN_KEY_UNKNOWN'
+  | 'AUTH_TOKEN_HEADER_REFUSED'
+  | 'AUTH_TOKEN_SIGNATURE_INVALID'
+  | 'AUTH_TOKEN_EXPIRED'
+  | 'AUTH_TOKEN_NOT_YET_VALID'
+  | 'AUTH_TOKEN_ISSUED_IN_FUTURE'
+  | 'AUTH_TOKEN_WRONG_TYPE'
+  | 'AUTH_TOKEN_ISSUER_INVALID'
+  | 'AUTH_TOKEN_AUDIENCE_INVALID'
+  | 'AUTH_TOKEN_CLAIMS_INVALID'
+  | 'AUTH_USER_INACTIVE'
+  | 'AUTH_INVALID_CREDENTIALS'
+  | 'AUTH_ROLE_REQUIRED'
+  | 'AUTH_REQUEST_INVALID';
+
+/** Body of every TokenGuard error response. */
+export interface AuthErrorBody {
+  statusCode: number;
+  code: AuthErrorCode;
+  message: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A request-time failure with a stable `code`. The message says what is wrong and never
+ * contains a token, a secret or a payload; the original error is kept as `cause` only.
+ */
+export class AuthError extends HttpException {
+  /** Survives two copies of the package being installed, where `instanceof` does not. */
+  readonly isAuthError = true;
+
+  constructor(
+    readonly code: AuthErrorCode,
+    status: number,
+    message: string,
+    options: { cause?: unknown; extra?: Record<string, unknown> } = {},
+  ) {
+    super({ ...options.extra, statusCode: status, code, message } satisfies AuthErrorBody, status, {
+      cause: options.cause,
+    });
+    this.name = new.target.name;
+  }
+}
+
+/** A 401 caused by the bearer token: answered with `WWW-Authenticate` per RFC 6750. */
+export class InvalidTokenError extends AuthError {
+  constructor(code: AuthErrorCode, message: string, cause?: unknown) {
+    super(code, HttpStatus.UNAUTHORIZED, message, { cause });
+  }
+}
+
+export const isAuthError = (error: unknown): error is AuthError =>
+  typeof error === 'object' && error !== null && (error as AuthError).isAuthError === true;
+
+/** Thrown once at start-up, listing every problem found in the module options. */
+export class AuthConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid AuthModule options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'AuthConfigError';
+  }
+}

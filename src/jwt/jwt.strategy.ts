@@ -1,0 +1,66 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
+import { Strategy } from 'passport-jwt';
+import { randomUUID } from 'node:crypto';
+import { AuthConfig } from '../auth-options.validate';
+import { InvalidTokenError } from '../errors/auth.errors';
+import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
+import { extractBearerToken } from './bearer-token';
+
+/** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
+const detachedPassport = new passport.Passport();
+
+/**
+ * passport-jwt strategy for access tokens. passport's registry is process-wide, so each module
+ * instance registers under its own name: two apps in one process (tests, several instances)
+ * never call each other's strategy.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleDestroy {
+  readonly strategyName = `tokenguard-jwt-${randomUUID()}`;
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly config: AuthConfig,
+  ) {
+    super({
+      jwtFromRequest: extractBearerToken,
+      secretOrKeyProvider: (_req, token, done) => {
+        try {
+          // A KeyObject, imported once: passport-jwt's types predate jsonwebtoken accepting them.
+          done(null, verifier.keyFor(token) as unknown as Buffer);
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+      jsonWebTokenOptions: verifier.jsonWebTokenOptions,
+      // passport-jwt overwrites these two inside jsonWebTokenOptions with its own top-level
+      // values (undefined, false): without them here the pinned algorithm is dropped and
+      // expiry is judged by the wall clock instead of ours.
+      algorithms: verifier.jsonWebTokenOptions.algorithms,
+      ignoreExpiration: verifier.jsonWebTokenOptions.ignoreExpiration,
+    });
+    passport.use(this.strategyName, this);
+  }
+
+  getPassportInstance(): passport.Authenticator {
+    return detachedPassport;
+  }
+
+  /** Runs after the signature check: claims, then the app's user check. */
+  async validate(decoded: DecodedToken): Promise<AuthPrincipal> {
+    const claims = this.verifier.checkClaims(decoded, 'access');
+    const principal: AuthPrincipal = { sub: claims.sub, sid: claims.sid, jti: claims.jti, roles: claims.roles, claims };
+    const { findUser } = this.config.options;
+    if (!findUser) return principal;
+    const user = await findUser(claims.sub);
+    if (!user) throw new InvalidTokenError('AUTH_USER_INACTIVE', 'The account behind this token is not active');
+    return { ...principal, roles: user.roles, user };
+  }
+
+  onModuleDestroy(): void {
+    passport.unuse(this.strategyName);
+  }
+}

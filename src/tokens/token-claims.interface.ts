@@ -1,0 +1,47 @@
+import type { AuthUser } from '../auth-options.interface';
+
+export type TokenUse = 'access' | 'refresh';
+
+/** Claims every TokenGuard token carries; all are checked on every verification. */
+export interface TokenClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  /** Unique token id, 128 random bits. */
+  jti: string;
+  /** The login session: shared by every token issued from one login. */
+  sid: string;
+  /** Told apart again by the `typ` header, so a refresh token cannot pass for an access token. */
+  token_use: TokenUse;
+  roles: string[];
+  [claim: string]: unknown;
+}
+
+/** The verified caller, set as `request.user` by JwtAuthGuard and handed out by `@CurrentUser()`. */
+export interface AuthPrincipal {
+  sub: string;
+  sid: string;
+  jti: string;
+  /** The user's current roles when `findUser` is configured, else the token's. */
+  roles: readonly string[];
+  claims: TokenClaims;
+  /** What `findUser` returned, when configured. */
+  user?: AuthUser;
+}
+
+/** What login and refresh return (RFC 6749 section 5.1 names). */
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  /** Access token lifetime in seconds. */
+  expires_in: number;
+}
+
+/** Claims only TokenGuard sets: an `additionalClaims` hook cannot override them. */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss', 'aud', 'sub', 'iat', 'nbf', 'exp', 'jti', 'sid', 'token_use', 'roles',
+]);

@@ -1,0 +1,139 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { KeyObject } from 'node:crypto';
+import { ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH, REFRESH_TOKEN_TYP } from '../auth.constants';
+import { AuthConfig } from '../auth-options.validate';
+import { AuthError, InvalidTokenError, isAuthError } from '../errors/auth.errors';
+import type { TokenClaims, TokenUse } from './token-claims.interface';
+
+const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: REFRESH_TOKEN_TYP };
+const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+/** Headers that would let a token choose its own key or semantics: never followed, so refused. */
+const REFUSED_HEADERS = ['crit', 'b64', 'jku', 'x5u', 'jwk', 'x5c'];
+
+export interface DecodedToken {
+  header: Record<string, unknown>;
+  payload: unknown;
+}
+
+/**
+ * Every check a token must pass, shared by the passport strategy (access tokens) and by
+ * refresh. Split in two because passport-jwt calls jsonwebtoken between them:
+ * `keyFor` (before: format, size, header, algorithm, key) and `checkClaims` (after: type,
+ * claims, time against the injected clock).
+ */
+@Injectable()
+export class TokenVerifier {
+  /** jsonwebtoken options: one pinned algorithm; time is checked by `checkClaims` against the Clock. */
+  readonly jsonWebTokenOptions;
+
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly jwt: JwtService,
+  ) {
+    this.jsonWebTokenOptions = {
+      algorithms: [config.key.alg],
+      complete: true as const,
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+    };
+  }
+
+  /** Checks everything that can be checked before the signature and picks the key. */
+  keyFor(token: string): KeyObject {
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw new InvalidTokenError('AUTH_TOKEN_TOO_LARGE', `The token exceeds ${MAX_TOKEN_LENGTH} characters`);
+    }
+    if (!JWS_COMPACT.test(token)) throw malformed();
+    const header = parseSegment(token.slice(0, token.indexOf('.')));
+    const { key } = this.config;
+    if (header.alg !== key.alg) {
+      throw new InvalidTokenError('AUTH_TOKEN_ALGORITHM_REFUSED', `The token must be signed with ${key.alg}`);
+    }
+    if (header.kid !== undefined && header.kid !== key.kid) {
+      throw new InvalidTokenError('AUTH_TOKEN_KEY_UNKNOWN', 'The token names a key this server does not have');
+    }
+    if (REFUSED_HEADERS.some((name) => name in header)) {
+      throw new InvalidTokenError('AUTH_TOKEN_HEADER_REFUSED', 'The token header carries a parameter that is not accepted');
+    }
+    return key.verificationKey;
+  }
+
+  /** Checks type, required claims, issuer, audience and time of a signature-verified token. */
+  checkClaims({ header, payload }: DecodedToken, expected: TokenUse): TokenClaims {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw malformed();
+    const claims = payload as Partial<TokenClaims>;
+    if (header.typ !== TYP_OF[expected] || claims.token_use !== expected) {
+      throw new InvalidTokenError('AUTH_TOKEN_WRONG_TYPE', `An ${expected} token is required here`);
+    }
+    const missing: string[] = (['sub', 'jti', 'sid'] as const).filter((c) => !isNonEmptyString(claims[c]));
+    missing.push(...(['iat', 'nbf', 'exp'] as const).filter((c) => !Number.isFinite(claims[c])));
+    if (!Array.isArray(claims.roles) || !claims.roles.every(isNonEmptyString)) missing.push('roles');
+    if (missing.length > 0) {
+      throw new InvalidTokenError('AUTH_TOKEN_CLAIMS_INVALID', `The token lacks valid claims: ${missing.join(', ')}`);
+    }
+    if (claims.iss !== this.config.issuer) {
+      throw new InvalidTokenError('AUTH_TOKEN_ISSUER_INVALID', 'The token was issued by another issuer');
+    }
+    const aud = claims.aud;
+    if (aud !== this.config.audience && !(Array.isArray(aud) && aud.includes(this.config.audience))) {
+      throw new InvalidTokenError('AUTH_TOKEN_AUDIENCE_INVALID', 'The token is meant for another audience');
+    }
+    const now = this.config.clock.now() / 1000;
+    const leeway = this.config.clockToleranceSeconds;
+    const valid = claims as TokenClaims;
+    if (now >= valid.exp + leeway) throw new InvalidTokenError('AUTH_TOKEN_EXPIRED', 'The token has expired');
+    if (now + leeway < valid.nbf) throw new InvalidTokenError('AUTH_TOKEN_NOT_YET_VALID', 'The token is not valid yet');
+    if (now + leeway < valid.iat) {
+      throw new InvalidTokenError('AUTH_TOKEN_ISSUED_IN_FUTURE', 'The token claims to be issued in the future');
+    }
+    return valid;
+  }
+
+  /** Full verification outside passport (refresh tokens): same key, same options, same checks. */
+  verify(token: string, expected: TokenUse): TokenClaims {
+    let decoded: DecodedToken;
+    try {
+      decoded = this.jwt.verify<DecodedToken & object>(token, {
+        ...this.jsonWebTokenOptions,
+        secret: this.keyFor(token) as unknown as string,
+      });
+    } catch (error) {
+      throw toAuthError(error);
+    }
+    return this.checkClaims(decoded, expected);
+  }
+}
+
+/**
+ * Maps what passport-jwt or jsonwebtoken reports to our errors. The format, algorithm and key
+ * were checked before jsonwebtoken ran, so what it still refuses is a bad signature or a
+ * payload that is not JSON.
+ */
+export function toAuthError(error: unknown): AuthError {
+  if (isAuthError(error)) return error;
+  if (error instanceof Error && error.message === 'invalid signature') {
+    return new InvalidTokenError('AUTH_TOKEN_SIGNATURE_INVALID', 'The token signature is invalid', error);
+  }
+  if (error instanceof Error && error.message === 'No auth token') return missingToken();
+  return malformed(error);
+}
+
+export const missingToken = (): AuthError =>
+  new AuthError('AUTH_TOKEN_MISSING', HttpStatus.UNAUTHORIZED, 'A bearer token is required: Authorization: Bearer <token>');
+
+const malformed = (cause?: unknown): AuthError =>
+  new InvalidTokenError('AUTH_TOKEN_MALFORMED', 'The token is not a well-formed signed JWT', cause);
+
+function parseSegment(segment: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw malformed(error);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed();
+  return value as Record<string, unknown>;
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;

@@ -1,0 +1,31 @@
+import { Controller, Get } from '@nestjs/common';
+import { CurrentUser, Public, Roles, type AuthPrincipal } from '../../src/index';
+import { DemoUsersService, type DemoUser } from './demo-users.service';
+
+@Controller()
+export class AppController {
+  constructor(private readonly users: DemoUsersService) {}
+
+  @Public()
+  @Get('health')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('protected')
+  protected(@CurrentUser() principal: AuthPrincipal): { sub: string; username: unknown; roles: readonly string[] } {
+    return { sub: principal.sub, username: principal.user?.username, roles: principal.roles };
+  }
+
+  @Roles('admin', 'super_admin')
+  @Get('admin/users')
+  adminUsers(): { users: Pick<DemoUser, 'sub' | 'username' | 'roles'>[] } {
+    return { users: this.users.list().map(({ sub, username, roles }) => ({ sub, username, roles })) };
+  }
+
+  @Roles('moderator', 'admin')
+  @Get('moderator/posts')
+  moderatorPosts(): { posts: { id: number; title: string; flagged: boolean }[] } {
+    return { posts: [{ id: 1, title: 'A post someone reported', flagged: true }] };
+  }
+}

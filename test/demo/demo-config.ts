@@ -1,0 +1,79 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDurationSeconds, SUPPORTED_ALGORITHMS, type AuthModuleOptions, type JwtAlgorithm } from '../../src/index';
+
+/** Everything the demo reads from its environment, checked in one place. */
+export interface DemoConfig {
+  port: number;
+  auth: Omit<AuthModuleOptions, 'validateCredentials' | 'findUser' | 'additionalClaims'>;
+  passwords: Record<'alice' | 'bob' | 'carol', string>;
+  /** Said once at start-up: things that work but should not in production. */
+  warnings: string[];
+}
+
+/** Reads the demo's environment variables (see README); throws one error listing every bad one. */
+export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const duration = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const seconds = parseDurationSeconds(raw);
+    if (seconds === undefined || seconds === 0) problems.push(`${name} must be seconds or a duration such as 15m or 7d`);
+    return seconds;
+  };
+
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('PORT must be a port number');
+  const algorithm = (env.JWT_ALGORITHM ?? 'HS256') as JwtAlgorithm;
+  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
+    problems.push(`JWT_ALGORITHM must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  }
+  const keys = signingKeyFromEnv(env, algorithm, problems, warnings);
+  const auth = {
+    algorithm,
+    ...keys,
+    issuer: env.JWT_ISSUER || 'tokenguard-demo',
+    audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
+    accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL'),
+    refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
+  };
+  if (problems.length > 0) throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
+  return {
+    port,
+    auth,
+    passwords: {
+      alice: env.DEMO_ALICE_PASSWORD || 'alice-password',
+      bob: env.DEMO_BOB_PASSWORD || 'bob-password',
+      carol: env.DEMO_CAROL_PASSWORD || 'carol-password',
+    },
+    warnings,
+  };
+}
+
+function signingKeyFromEnv(
+  env: NodeJS.ProcessEnv,
+  algorithm: JwtAlgorithm,
+  problems: string[],
+  warnings: string[],
+): Pick<AuthModuleOptions, 'secret' | 'privateKey'> {
+  if (env.JWT_SECRET) return { secret: env.JWT_SECRET };
+  if (env.JWT_PRIVATE_KEY) return { privateKey: env.JWT_PRIVATE_KEY.replace(/\\n/g, '\n') };
+  if (env.JWT_PRIVATE_KEY_FILE) {
+    try {
+      return { privateKey: readFileSync(env.JWT_PRIVATE_KEY_FILE) };
+    } catch {
+      problems.push('JWT_PRIVATE_KEY_FILE cannot be read');
+      return {};
+    }
+  }
+  warnings.push(
+    'No JWT_SECRET or JWT_PRIVATE_KEY set: using a random key made at start-up. Tokens will not survive a ' +
+      'restart and other instances cannot verify them.',
+  );
+  if (algorithm.startsWith('HS')) return { secret: randomBytes(64) };
+  const { privateKey } = algorithm.startsWith('ES')
+    ? generateKeyPairSync('ec', { namedCurve: { ES256: 'prime256v1', ES384: 'secp384r1' }[algorithm as string] ?? 'secp521r1' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey };
+}
