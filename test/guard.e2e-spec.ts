@@ -174,11 +174,11 @@ describe('JwtAuthGuard on GET /protected', () => {
 
   it('refuses a valid token once the user check says the account is disabled', async () => {
     const { access_token } = await demo.login('carol');
-    demo.users.setActive('carol', false);
+    demo.users.update('carol', { active: false });
     try {
       await expect401(access_token, 'AUTH_USER_INACTIVE');
     } finally {
-      demo.users.setActive('carol', true);
+      demo.users.update('carol', { active: true });
     }
     await get(access_token).expect(200);
   });

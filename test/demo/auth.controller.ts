@@ -42,11 +42,14 @@ export class AuthController {
     return this.auth.login(body.username, body.password);
   }
 
-  /** Takes the refresh token as a bearer header or as `{ refresh_token }` in the body. */
+  /**
+   * Takes the refresh token as a bearer header or as `{ refresh_token }` in the body. No body at
+   * all is fine; the default keeps the DTO type, which ValidationPipe needs to check one that is sent.
+   */
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  refresh(@Req() request: IncomingMessage, @Body() body: RefreshDto): Promise<TokenPair> {
+  refresh(@Req() request: IncomingMessage, @Body() body: RefreshDto = new RefreshDto()): Promise<TokenPair> {
     const token = extractBearerToken(request) ?? body.refresh_token;
     if (!token) {
       throw new AuthError('AUTH_TOKEN_MISSING', 401, 'A refresh token is required: Authorization: Bearer <token>');

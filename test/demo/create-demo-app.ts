@@ -21,6 +21,8 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestE
   const config = options.config ?? loadDemoConfig(options.env ?? process.env);
   const app = await NestFactory.create<NestExpressApplication>(DemoModule.register(config, clock), {
     logger: logger ?? ['log', 'warn', 'error'],
+    // JSON only: a form-encoded body would let any site's HTML form post to the API (login CSRF).
+    bodyParser: false,
   });
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '16kb' });

@@ -44,10 +44,10 @@ export class DemoUsersService {
     return [...this.users.values()].map((user) => this.public(user));
   }
 
-  /** Lets tests disable an account to check that its tokens stop working. */
-  setActive(username: string, active: boolean): void {
+  /** Disables an account or changes its roles, as an admin would (tests use it too). */
+  update(username: string, change: Partial<Pick<DemoUser, 'active' | 'roles'>>): void {
     const user = this.users.get(username);
-    if (user) user.active = active;
+    if (user) Object.assign(user, change);
   }
 
   private public({ hash: _hash, ...user }: DemoUser & { hash: string }): DemoUser {
