@@ -3,8 +3,8 @@ import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
 } from './auth.constants';
-import { SUPPORTED_ALGORITHMS, type AuthModuleOptions, type JwtAlgorithm } from './auth-options.interface';
-import { Clock, SystemClock } from './common/clock';
+import { SUPPORTED_ALGORITHMS, type AuthModuleOptions } from './auth-options.interface';
+import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { importSigningKey, type SigningKey } from './keys/signing-key';
 
@@ -36,30 +36,66 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   const alg = options.algorithm ?? 'HS256';
   const supported = (SUPPORTED_ALGORITHMS as readonly string[]).includes(alg);
   if (!supported) {
-    problems.push(`algorithm "${String(alg)}" is not allowed; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    problems.push(
+      `algorithm "${String(alg)}" is not allowed; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
+    );
   }
   for (const name of ['issuer', 'audience'] as const) {
     const value: unknown = options[name];
     if (typeof value !== 'string' || value.trim() === '') problems.push(`${name} is required`);
   }
-  const access = seconds(options.accessTokenTtlSeconds, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 'accessTokenTtlSeconds', problems, 1);
-  const refresh = seconds(options.refreshTokenTtlSeconds, DEFAULT_REFRESH_TOKEN_TTL_SECONDS, 'refreshTokenTtlSeconds', problems, 1);
+  const access = seconds(
+    options.accessTokenTtlSeconds,
+    DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+    'accessTokenTtlSeconds',
+    problems,
+    1,
+  );
+  const refresh = seconds(
+    options.refreshTokenTtlSeconds,
+    DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+    'refreshTokenTtlSeconds',
+    problems,
+    1,
+  );
   if (access !== undefined && refresh !== undefined && refresh < access) {
-    problems.push(`refreshTokenTtlSeconds (${refresh}) must not be shorter than accessTokenTtlSeconds (${access})`);
+    problems.push(
+      `refreshTokenTtlSeconds (${refresh}) must not be shorter than accessTokenTtlSeconds (${access})`,
+    );
   }
-  const tolerance = seconds(options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, 'clockToleranceSeconds', problems, 0);
+  const tolerance = seconds(
+    options.clockToleranceSeconds,
+    DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    'clockToleranceSeconds',
+    problems,
+    0,
+  );
   if (tolerance !== undefined && tolerance > 300) {
     problems.push(`clockToleranceSeconds (${tolerance}) must be at most 300`);
   }
   for (const hook of ['validateCredentials', 'findUser', 'additionalClaims'] as const) {
-    if (options[hook] !== undefined && typeof options[hook] !== 'function') problems.push(`${hook} must be a function`);
+    if (options[hook] !== undefined && typeof options[hook] !== 'function')
+      problems.push(`${hook} must be a function`);
   }
-  const key = supported ? importSigningKey(options, alg as JwtAlgorithm, problems) : undefined;
+  const key = supported ? importSigningKey(options, alg, problems) : undefined;
 
-  if (problems.length > 0 || !key || access === undefined || refresh === undefined || tolerance === undefined) {
+  if (
+    problems.length > 0 ||
+    !key ||
+    access === undefined ||
+    refresh === undefined ||
+    tolerance === undefined
+  ) {
     throw new AuthConfigError(problems);
   }
-  return new AuthConfig(options, key, access, refresh, tolerance, options.clock ?? new SystemClock());
+  return new AuthConfig(
+    options,
+    key,
+    access,
+    refresh,
+    tolerance,
+    options.clock ?? new SystemClock(),
+  );
 }
 
 function seconds(

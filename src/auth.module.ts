@@ -18,7 +18,11 @@ import { TokenVerifier } from './tokens/token.verifier';
  */
 @Module({
   providers: [
-    { provide: AuthConfig, inject: [AUTH_MODULE_OPTIONS], useFactory: (o: AuthModuleOptions) => resolveAuthConfig(o) },
+    {
+      provide: AuthConfig,
+      inject: [AUTH_MODULE_OPTIONS],
+      useFactory: (o: AuthModuleOptions) => resolveAuthConfig(o),
+    },
     { provide: Clock, inject: [AuthConfig], useFactory: (config: AuthConfig) => config.clock },
     { provide: JwtService, useValue: new JwtService() },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },

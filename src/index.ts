@@ -1,6 +1,11 @@
 export { AuthModule } from './auth.module';
 export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
-export { SUPPORTED_ALGORITHMS, type AuthModuleOptions, type AuthUser, type JwtAlgorithm } from './auth-options.interface';
+export {
+  SUPPORTED_ALGORITHMS,
+  type AuthModuleOptions,
+  type AuthUser,
+  type JwtAlgorithm,
+} from './auth-options.interface';
 export { AuthConfig } from './auth-options.validate';
 export {
   ACCESS_TOKEN_TYP,
@@ -12,7 +17,14 @@ export {
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';
 export { parseDurationSeconds } from './common/duration';
-export { AuthConfigError, AuthError, InvalidTokenError, isAuthError, type AuthErrorBody, type AuthErrorCode } from './errors/auth.errors';
+export {
+  AuthConfigError,
+  AuthError,
+  InvalidTokenError,
+  isAuthError,
+  type AuthErrorBody,
+  type AuthErrorCode,
+} from './errors/auth.errors';
 export { AuthExceptionFilter } from './errors/auth-exception.filter';
 export { extractBearerToken } from './jwt/bearer-token';
 export { CurrentUser } from './jwt/current-user.decorator';
@@ -22,5 +34,10 @@ export { Public } from './jwt/public.decorator';
 export { RequiredRoles, Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
 export { AuthService } from './tokens/auth.service';
-export type { AuthPrincipal, TokenClaims, TokenPair, TokenUse } from './tokens/token-claims.interface';
+export type {
+  AuthPrincipal,
+  TokenClaims,
+  TokenPair,
+  TokenUse,
+} from './tokens/token-claims.interface';
 export { TokenVerifier } from './tokens/token.verifier';

@@ -103,12 +103,18 @@ describe('JwtAuthGuard on GET /protected', () => {
 
   it('refuses a token not valid yet (nbf beyond the leeway)', async () => {
     const now = Math.floor(demo.clock.now() / 1000);
-    await expect401(resign(access, demo.secret, (c) => (c.nbf = now + 120)), 'AUTH_TOKEN_NOT_YET_VALID');
+    await expect401(
+      resign(access, demo.secret, (c) => (c.nbf = now + 120)),
+      'AUTH_TOKEN_NOT_YET_VALID',
+    );
   });
 
   it('refuses a token issued in the future (iat beyond the leeway)', async () => {
     const now = Math.floor(demo.clock.now() / 1000);
-    await expect401(resign(access, demo.secret, (c) => (c.iat = now + 120)), 'AUTH_TOKEN_ISSUED_IN_FUTURE');
+    await expect401(
+      resign(access, demo.secret, (c) => (c.iat = now + 120)),
+      'AUTH_TOKEN_ISSUED_IN_FUTURE',
+    );
   });
 
   it('refuses a token signed with another key', async () => {
@@ -126,50 +132,95 @@ describe('JwtAuthGuard on GET /protected', () => {
 
   it('refuses alg "none"', async () => {
     await expect401(forgeNone(decode(access).payload), 'AUTH_TOKEN_ALGORITHM_REFUSED');
-    await expect401(`${forgeNone(decode(access).payload)}${access.split('.')[2]}`, 'AUTH_TOKEN_ALGORITHM_REFUSED');
+    await expect401(
+      `${forgeNone(decode(access).payload)}${access.split('.')[2]}`,
+      'AUTH_TOKEN_ALGORITHM_REFUSED',
+    );
   });
 
   it('refuses an algorithm other than the configured one, even with the same secret', async () => {
     const { header, payload } = decode(access);
-    await expect401(forgeHmac({ ...header, alg: 'HS512' }, payload, demo.secret, 'sha512'), 'AUTH_TOKEN_ALGORITHM_REFUSED');
+    await expect401(
+      forgeHmac({ ...header, alg: 'HS512' }, payload, demo.secret, 'sha512'),
+      'AUTH_TOKEN_ALGORITHM_REFUSED',
+    );
   });
 
   it('refuses an RS256/ES256 token signed by a key of the attacker', async () => {
     const { payload, header } = decode(access);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    await expect401(forgeAsymmetric({ ...header, alg: 'ES256' }, payload, privateKey), 'AUTH_TOKEN_ALGORITHM_REFUSED');
+    await expect401(
+      forgeAsymmetric({ ...header, alg: 'ES256' }, payload, privateKey),
+      'AUTH_TOKEN_ALGORITHM_REFUSED',
+    );
   });
 
   it('refuses a kid this server does not have', async () => {
-    await expect401(resign(access, demo.secret, (_c, h) => (h.kid = '../../etc/passwd')), 'AUTH_TOKEN_KEY_UNKNOWN');
+    await expect401(
+      resign(access, demo.secret, (_c, h) => (h.kid = '../../etc/passwd')),
+      'AUTH_TOKEN_KEY_UNKNOWN',
+    );
   });
 
-  it.each(['jku', 'jwk', 'x5u', 'x5c', 'crit'])('refuses a token carrying a "%s" header', async (name) => {
-    await expect401(resign(access, demo.secret, (_c, h) => (h[name] = ['https://attacker.example/keys'])), 'AUTH_TOKEN_HEADER_REFUSED');
-  });
+  it.each(['jku', 'jwk', 'x5u', 'x5c', 'crit'])(
+    'refuses a token carrying a "%s" header',
+    async (name) => {
+      await expect401(
+        resign(access, demo.secret, (_c, h) => (h[name] = ['https://attacker.example/keys'])),
+        'AUTH_TOKEN_HEADER_REFUSED',
+      );
+    },
+  );
 
   it('refuses a refresh token on a guarded route', async () => {
     await expect401(refresh, 'AUTH_TOKEN_WRONG_TYPE');
   });
 
   it('refuses a refresh token relabelled as an access token in the header only', async () => {
-    await expect401(resign(refresh, demo.secret, (_c, h) => (h.typ = 'at+jwt')), 'AUTH_TOKEN_WRONG_TYPE');
-    await expect401(resign(access, demo.secret, (_c, h) => delete h.typ), 'AUTH_TOKEN_WRONG_TYPE');
+    await expect401(
+      resign(refresh, demo.secret, (_c, h) => (h.typ = 'at+jwt')),
+      'AUTH_TOKEN_WRONG_TYPE',
+    );
+    await expect401(
+      resign(access, demo.secret, (_c, h) => delete h.typ),
+      'AUTH_TOKEN_WRONG_TYPE',
+    );
   });
 
   it('refuses a token for another audience or from another issuer', async () => {
-    await expect401(resign(access, demo.secret, (c) => (c.aud = 'other-api')), 'AUTH_TOKEN_AUDIENCE_INVALID');
-    await expect401(resign(access, demo.secret, (c) => delete c.aud), 'AUTH_TOKEN_AUDIENCE_INVALID');
-    await expect401(resign(access, demo.secret, (c) => (c.iss = 'someone-else')), 'AUTH_TOKEN_ISSUER_INVALID');
+    await expect401(
+      resign(access, demo.secret, (c) => (c.aud = 'other-api')),
+      'AUTH_TOKEN_AUDIENCE_INVALID',
+    );
+    await expect401(
+      resign(access, demo.secret, (c) => delete c.aud),
+      'AUTH_TOKEN_AUDIENCE_INVALID',
+    );
+    await expect401(
+      resign(access, demo.secret, (c) => (c.iss = 'someone-else')),
+      'AUTH_TOKEN_ISSUER_INVALID',
+    );
   });
 
-  it.each(['sub', 'jti', 'sid', 'exp', 'iat', 'nbf', 'roles'])('refuses a token without "%s"', async (claim) => {
-    await expect401(resign(access, demo.secret, (c) => delete c[claim]), 'AUTH_TOKEN_CLAIMS_INVALID');
-  });
+  it.each(['sub', 'jti', 'sid', 'exp', 'iat', 'nbf', 'roles'])(
+    'refuses a token without "%s"',
+    async (claim) => {
+      await expect401(
+        resign(access, demo.secret, (c) => delete c[claim]),
+        'AUTH_TOKEN_CLAIMS_INVALID',
+      );
+    },
+  );
 
   it('refuses a token with an ill-typed claim', async () => {
-    await expect401(resign(access, demo.secret, (c) => (c.exp = 'tomorrow')), 'AUTH_TOKEN_CLAIMS_INVALID');
-    await expect401(resign(access, demo.secret, (c) => (c.roles = 'admin')), 'AUTH_TOKEN_CLAIMS_INVALID');
+    await expect401(
+      resign(access, demo.secret, (c) => (c.exp = 'tomorrow')),
+      'AUTH_TOKEN_CLAIMS_INVALID',
+    );
+    await expect401(
+      resign(access, demo.secret, (c) => (c.roles = 'admin')),
+      'AUTH_TOKEN_CLAIMS_INVALID',
+    );
   });
 
   it('refuses a valid token once the user check says the account is disabled', async () => {

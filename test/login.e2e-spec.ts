@@ -16,13 +16,21 @@ describe('POST /auth/login', () => {
       token_type: 'Bearer',
       expires_in: 900,
     });
-    expect(decode(res.body.access_token).payload).toMatchObject({ sub: '2', roles: ['moderator'], username: 'bob' });
+    expect(decode(res.body.access_token).payload).toMatchObject({
+      sub: '2',
+      roles: ['moderator'],
+      username: 'bob',
+    });
   });
 
   it('answers an unknown user and a wrong password identically', async () => {
     const unknown = await login({ username: 'mallory', password: 'bob-password' }).expect(401);
     const wrong = await login({ username: 'bob', password: 'not-bobs' }).expect(401);
-    expect(unknown.body).toEqual({ statusCode: 401, code: 'AUTH_INVALID_CREDENTIALS', message: 'Invalid username or password' });
+    expect(unknown.body).toEqual({
+      statusCode: 401,
+      code: 'AUTH_INVALID_CREDENTIALS',
+      message: 'Invalid username or password',
+    });
     expect(wrong.body).toEqual(unknown.body);
     expect(wrong.headers['www-authenticate']).toEqual(unknown.headers['www-authenticate']);
   });
@@ -48,18 +56,34 @@ describe('POST /auth/login', () => {
     ['a JSON array', [{ username: 'bob', password: 'bob-password' }]],
   ])('answers 400 with a clear message for %s', async (_name, body) => {
     const res = await login(body).expect(400);
-    expect(res.body).toEqual({ statusCode: 400, code: 'AUTH_REQUEST_INVALID', message: expect.any(String) });
+    expect(res.body).toEqual({
+      statusCode: 400,
+      code: 'AUTH_REQUEST_INVALID',
+      message: expect.any(String),
+    });
     expect(res.body.message.length).toBeGreaterThan(0);
   });
 
   it('answers 400 for a body that is not JSON', async () => {
-    const res = await demo.http.post('/auth/login').set('Content-Type', 'application/json').send('{"username": "bob",').expect(400);
+    const res = await demo.http
+      .post('/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"username": "bob",')
+      .expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
     expect(res.text).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });
 
   it('answers 400 for a form-encoded or plain-text body', async () => {
-    await demo.http.post('/auth/login').type('form').send('username=bob&password=bob-password').expect(400);
-    await demo.http.post('/auth/login').set('Content-Type', 'text/plain').send('bob:bob-password').expect(400);
+    await demo.http
+      .post('/auth/login')
+      .type('form')
+      .send('username=bob&password=bob-password')
+      .expect(400);
+    await demo.http
+      .post('/auth/login')
+      .set('Content-Type', 'text/plain')
+      .send('bob:bob-password')
+      .expect(400);
   });
 });

@@ -7,7 +7,8 @@ describe('routes and roles', () => {
 
   beforeAll(async () => {
     demo = await startDemo();
-    for (const user of ['alice', 'bob', 'carol'] as const) tokens[user] = (await demo.login(user)).access_token;
+    for (const user of ['alice', 'bob', 'carol'] as const)
+      tokens[user] = (await demo.login(user)).access_token;
   });
   afterAll(() => demo.close());
 
@@ -20,7 +21,10 @@ describe('routes and roles', () => {
     ['bob', '2', ['moderator']],
     ['carol', '3', ['user']],
   ] as const)('GET /protected answers %s with who they are', async (user, sub, roles) => {
-    const res = await demo.http.get('/protected').set('Authorization', `Bearer ${tokens[user]}`).expect(200);
+    const res = await demo.http
+      .get('/protected')
+      .set('Authorization', `Bearer ${tokens[user]}`)
+      .expect(200);
     expect(res.body).toEqual({ sub, username: user, roles });
   });
 
@@ -32,7 +36,10 @@ describe('routes and roles', () => {
     ['/moderator/posts', 'bob', 200],
     ['/moderator/posts', 'carol', 403],
   ] as const)('GET %s as %s answers %i', async (path, user, status) => {
-    const res = await demo.http.get(path).set('Authorization', `Bearer ${tokens[user]}`).expect(status);
+    const res = await demo.http
+      .get(path)
+      .set('Authorization', `Bearer ${tokens[user]}`)
+      .expect(status);
     if (status === 403) {
       const required = path === '/admin/users' ? ['admin', 'super_admin'] : ['moderator', 'admin'];
       expect(res.body).toEqual({
@@ -44,16 +51,25 @@ describe('routes and roles', () => {
     }
   });
 
-  it.each(['/protected', '/admin/users', '/moderator/posts'])('GET %s without a token answers 401', async (path) => {
-    expect((await demo.http.get(path).expect(401)).body.code).toBe('AUTH_TOKEN_MISSING');
-  });
+  it.each(['/protected', '/admin/users', '/moderator/posts'])(
+    'GET %s without a token answers 401',
+    async (path) => {
+      expect((await demo.http.get(path).expect(401)).body.code).toBe('AUTH_TOKEN_MISSING');
+    },
+  );
 
   it('applies the roles the user has now, not those in the token', async () => {
     const { access_token } = await demo.login('alice');
     demo.users.update('alice', { roles: ['user'] });
     try {
-      await demo.http.get('/admin/users').set('Authorization', `Bearer ${access_token}`).expect(403);
-      const res = await demo.http.get('/protected').set('Authorization', `Bearer ${access_token}`).expect(200);
+      await demo.http
+        .get('/admin/users')
+        .set('Authorization', `Bearer ${access_token}`)
+        .expect(403);
+      const res = await demo.http
+        .get('/protected')
+        .set('Authorization', `Bearer ${access_token}`)
+        .expect(200);
       expect(res.body.roles).toEqual(['user']);
     } finally {
       demo.users.update('alice', { roles: ['admin'] });

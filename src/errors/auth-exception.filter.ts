@@ -14,7 +14,7 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
   catch(error: AuthError, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse<unknown>();
-    const status = error.getStatus();
+    const status: HttpStatus = error.getStatus();
     if (status === HttpStatus.UNAUTHORIZED) {
       const challenge =
         error instanceof InvalidTokenError

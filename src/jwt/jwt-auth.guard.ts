@@ -27,7 +27,11 @@ export class JwtAuthGuard extends AuthGuard() {
   }
 
   /** passport reports why a token failed in `err` (our checks) or `info` (passport-jwt, jsonwebtoken). */
-  override handleRequest<TUser = AuthPrincipal>(err: unknown, user: TUser | false, info: unknown): TUser {
+  override handleRequest<TUser = AuthPrincipal>(
+    err: unknown,
+    user: TUser | false,
+    info: unknown,
+  ): TUser {
     if (user && !err) return user;
     throw toAuthError(err ?? info);
   }

@@ -27,12 +27,12 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
   ) {
     super({
       jwtFromRequest: extractBearerToken,
-      secretOrKeyProvider: (_req, token, done) => {
+      secretOrKeyProvider: (_req: unknown, token: string, done) => {
         try {
           // A KeyObject, imported once: passport-jwt's types predate jsonwebtoken accepting them.
           done(null, verifier.keyFor(token) as unknown as Buffer);
         } catch (error) {
-          done(error as Error);
+          done(error);
         }
       },
       jsonWebTokenOptions: verifier.jsonWebTokenOptions,
@@ -52,11 +52,21 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
   /** Runs after the signature check: claims, then the app's user check. */
   async validate(decoded: DecodedToken): Promise<AuthPrincipal> {
     const claims = this.verifier.checkClaims(decoded, 'access');
-    const principal: AuthPrincipal = { sub: claims.sub, sid: claims.sid, jti: claims.jti, roles: claims.roles, claims };
+    const principal: AuthPrincipal = {
+      sub: claims.sub,
+      sid: claims.sid,
+      jti: claims.jti,
+      roles: claims.roles,
+      claims,
+    };
     const { findUser } = this.config.options;
     if (!findUser) return principal;
     const user = await findUser(claims.sub);
-    if (!user) throw new InvalidTokenError('AUTH_USER_INACTIVE', 'The account behind this token is not active');
+    if (!user)
+      throw new InvalidTokenError(
+        'AUTH_USER_INACTIVE',
+        'The account behind this token is not active',
+      );
     return { ...principal, roles: user.roles, user };
   }
 

@@ -1,4 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  KeyObject,
+} from 'node:crypto';
 import type { AuthModuleOptions, JwtAlgorithm } from '../auth-options.interface';
 
 /** A key imported once at start-up: jsonwebtoken re-parses strings and PEMs on every call otherwise. */
@@ -29,7 +35,9 @@ const PLACEHOLDER_SECRETS = new Set(
     'example',
   ].map((s) => s.toLowerCase()),
 );
-const PLACEHOLDER_PATTERN = /change.?(me|this|it)|placeholder|your.?(jwt.?)?secret|replace.?me/i;
+/** Words of a human-made secret; a random one contains none of them by chance. */
+const PLACEHOLDER_PATTERN =
+  /change.?(me|this|it)|placeholder|replace.?(me|this)|your.{0,24}(secret|key)|(super|my|jwt).?secret|secret.?key|for.?production|example/i;
 
 const HMAC_MIN_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 const EC_CURVES: Record<string, string> = {
@@ -63,7 +71,8 @@ function importHmacSecret(
   alg: JwtAlgorithm,
   problems: string[],
 ): Pick<SigningKey, 'signingKey' | 'verificationKey'> | undefined {
-  if (privateKey !== undefined) problems.push(`privateKey is not used with ${alg}; set secret instead`);
+  if (privateKey !== undefined)
+    problems.push(`privateKey is not used with ${alg}; set secret instead`);
   if (secret === undefined || secret === '') {
     problems.push(`secret is required for ${alg}`);
     return undefined;
@@ -76,12 +85,16 @@ function importHmacSecret(
   const bytes = key.export();
   const minBytes = HMAC_MIN_BYTES[alg] ?? 32;
   if (bytes.length < minBytes) {
-    problems.push(`secret is ${bytes.length} bytes; ${alg} needs at least ${minBytes} random bytes`);
+    problems.push(
+      `secret is ${bytes.length} bytes; ${alg} needs at least ${minBytes} random bytes`,
+    );
   }
   const text = bytes.toString('utf8');
   const normalized = text.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (PLACEHOLDER_SECRETS.has(normalized) || PLACEHOLDER_PATTERN.test(text)) {
-    problems.push('secret is a well-known placeholder; generate one with `openssl rand -base64 48`');
+    problems.push(
+      'secret is a well-known placeholder; generate one with `openssl rand -base64 48`',
+    );
   } else if (new Set(bytes).size < 8) {
     problems.push('secret repeats too few distinct bytes to be random');
   }
@@ -115,10 +128,15 @@ function importPrivateKey(
     if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== EC_CURVES[alg]) {
       problems.push(`privateKey must be an EC key on ${EC_CURVES[alg]} for ${alg}`);
     }
-  } else if (key.asymmetricKeyType !== 'rsa' && !(alg.startsWith('PS') && key.asymmetricKeyType === 'rsa-pss')) {
+  } else if (
+    key.asymmetricKeyType !== 'rsa' &&
+    !(alg.startsWith('PS') && key.asymmetricKeyType === 'rsa-pss')
+  ) {
     problems.push(`privateKey must be an RSA key for ${alg}`);
   } else if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
-    problems.push(`privateKey has ${details.modulusLength} bits; RSA keys need at least ${MIN_RSA_BITS}`);
+    problems.push(
+      `privateKey has ${details.modulusLength} bits; RSA keys need at least ${MIN_RSA_BITS}`,
+    );
   }
   return { signingKey: key, verificationKey: createPublicKey(key) };
 }
@@ -128,10 +146,22 @@ const toBuffer = (value: string | Buffer): Buffer =>
 
 /** RFC 7638 thumbprint, truncated: identifies the key without revealing it. */
 function thumbprint(key: KeyObject): string {
-  const jwk = key.type === 'secret' ? { k: key.export().toString('base64url'), kty: 'oct' } : key.export({ format: 'jwk' });
-  const members: Record<string, string[]> = { oct: ['k', 'kty'], RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'] };
+  const jwk =
+    key.type === 'secret'
+      ? { k: key.export().toString('base64url'), kty: 'oct' }
+      : key.export({ format: 'jwk' });
+  const members: Record<string, string[]> = {
+    oct: ['k', 'kty'],
+    RSA: ['e', 'kty', 'n'],
+    EC: ['crv', 'kty', 'x', 'y'],
+  };
   const canonical = JSON.stringify(
-    Object.fromEntries((members[String(jwk.kty)] ?? []).map((name) => [name, (jwk as Record<string, unknown>)[name]])),
+    Object.fromEntries(
+      (members[String(jwk.kty)] ?? []).map((name) => [
+        name,
+        (jwk as Record<string, unknown>)[name],
+      ]),
+    ),
   );
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }

@@ -6,7 +6,13 @@ import type { AuthUser } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
 import { epochSeconds } from '../common/clock';
 import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
-import { RESERVED_CLAIMS, type AuthPrincipal, type TokenClaims, type TokenPair, type TokenUse } from './token-claims.interface';
+import {
+  RESERVED_CLAIMS,
+  type AuthPrincipal,
+  type TokenClaims,
+  type TokenPair,
+  type TokenUse,
+} from './token-claims.interface';
 import { TokenVerifier } from './token.verifier';
 
 export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('base64url');
@@ -23,7 +29,8 @@ export class AuthService {
   /** Checks credentials through `validateCredentials` and opens a new session. */
   async login(username: string, password: string): Promise<TokenPair> {
     const { validateCredentials } = this.config.options;
-    if (!validateCredentials) throw new AuthConfigError(['validateCredentials is required to log in']);
+    if (!validateCredentials)
+      throw new AuthConfigError(['validateCredentials is required to log in']);
     const user = await validateCredentials(username, password);
     // One answer for an unknown user and a wrong password, so neither can be told apart.
     if (!user) throw new AuthError('AUTH_INVALID_CREDENTIALS', 401, 'Invalid username or password');
@@ -81,7 +88,11 @@ export class AuthService {
     return this.jwt.sign(claims, {
       algorithm: key.alg,
       secret: key.signingKey as unknown as string,
-      header: { alg: key.alg, typ: use === 'access' ? ACCESS_TOKEN_TYP : REFRESH_TOKEN_TYP, kid: key.kid },
+      header: {
+        alg: key.alg,
+        typ: use === 'access' ? ACCESS_TOKEN_TYP : REFRESH_TOKEN_TYP,
+        kid: key.kid,
+      },
     });
   }
 
@@ -94,7 +105,11 @@ export class AuthService {
     const { findUser } = this.config.options;
     if (!findUser) return { sub: claims.sub, roles: claims.roles };
     const user = await findUser(claims.sub);
-    if (!user) throw new InvalidTokenError('AUTH_USER_INACTIVE', 'The account behind this token is not active');
+    if (!user)
+      throw new InvalidTokenError(
+        'AUTH_USER_INACTIVE',
+        'The account behind this token is not active',
+      );
     return user;
   }
 }

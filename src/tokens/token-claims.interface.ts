@@ -43,5 +43,14 @@ export interface TokenPair {
 
 /** Claims only TokenGuard sets: an `additionalClaims` hook cannot override them. */
 export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
-  'iss', 'aud', 'sub', 'iat', 'nbf', 'exp', 'jti', 'sid', 'token_use', 'roles',
+  'iss',
+  'aud',
+  'sub',
+  'iat',
+  'nbf',
+  'exp',
+  'jti',
+  'sid',
+  'token_use',
+  'roles',
 ]);

@@ -42,50 +42,83 @@ export class TokenVerifier {
   /** Checks everything that can be checked before the signature and picks the key. */
   keyFor(token: string): KeyObject {
     if (token.length > MAX_TOKEN_LENGTH) {
-      throw new InvalidTokenError('AUTH_TOKEN_TOO_LARGE', `The token exceeds ${MAX_TOKEN_LENGTH} characters`);
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_TOO_LARGE',
+        `The token exceeds ${MAX_TOKEN_LENGTH} characters`,
+      );
     }
     if (!JWS_COMPACT.test(token)) throw malformed();
     const header = parseSegment(token.slice(0, token.indexOf('.')));
     const { key } = this.config;
     if (header.alg !== key.alg) {
-      throw new InvalidTokenError('AUTH_TOKEN_ALGORITHM_REFUSED', `The token must be signed with ${key.alg}`);
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_ALGORITHM_REFUSED',
+        `The token must be signed with ${key.alg}`,
+      );
     }
     if (header.kid !== undefined && header.kid !== key.kid) {
-      throw new InvalidTokenError('AUTH_TOKEN_KEY_UNKNOWN', 'The token names a key this server does not have');
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_KEY_UNKNOWN',
+        'The token names a key this server does not have',
+      );
     }
     if (REFUSED_HEADERS.some((name) => name in header)) {
-      throw new InvalidTokenError('AUTH_TOKEN_HEADER_REFUSED', 'The token header carries a parameter that is not accepted');
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_HEADER_REFUSED',
+        'The token header carries a parameter that is not accepted',
+      );
     }
     return key.verificationKey;
   }
 
   /** Checks type, required claims, issuer, audience and time of a signature-verified token. */
   checkClaims({ header, payload }: DecodedToken, expected: TokenUse): TokenClaims {
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw malformed();
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+      throw malformed();
     const claims = payload as Partial<TokenClaims>;
     if (header.typ !== TYP_OF[expected] || claims.token_use !== expected) {
       throw new InvalidTokenError('AUTH_TOKEN_WRONG_TYPE', `An ${expected} token is required here`);
     }
-    const missing: string[] = (['sub', 'jti', 'sid'] as const).filter((c) => !isNonEmptyString(claims[c]));
+    const missing: string[] = (['sub', 'jti', 'sid'] as const).filter(
+      (c) => !isNonEmptyString(claims[c]),
+    );
     missing.push(...(['iat', 'nbf', 'exp'] as const).filter((c) => !Number.isFinite(claims[c])));
-    if (!Array.isArray(claims.roles) || !claims.roles.every(isNonEmptyString)) missing.push('roles');
+    if (!Array.isArray(claims.roles) || !claims.roles.every(isNonEmptyString))
+      missing.push('roles');
     if (missing.length > 0) {
-      throw new InvalidTokenError('AUTH_TOKEN_CLAIMS_INVALID', `The token lacks valid claims: ${missing.join(', ')}`);
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_CLAIMS_INVALID',
+        `The token lacks valid claims: ${missing.join(', ')}`,
+      );
     }
     if (claims.iss !== this.config.issuer) {
-      throw new InvalidTokenError('AUTH_TOKEN_ISSUER_INVALID', 'The token was issued by another issuer');
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_ISSUER_INVALID',
+        'The token was issued by another issuer',
+      );
     }
     const aud = claims.aud;
-    if (aud !== this.config.audience && !(Array.isArray(aud) && aud.includes(this.config.audience))) {
-      throw new InvalidTokenError('AUTH_TOKEN_AUDIENCE_INVALID', 'The token is meant for another audience');
+    if (
+      aud !== this.config.audience &&
+      !(Array.isArray(aud) && aud.includes(this.config.audience))
+    ) {
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_AUDIENCE_INVALID',
+        'The token is meant for another audience',
+      );
     }
     const now = this.config.clock.now() / 1000;
     const leeway = this.config.clockToleranceSeconds;
     const valid = claims as TokenClaims;
-    if (now >= valid.exp + leeway) throw new InvalidTokenError('AUTH_TOKEN_EXPIRED', 'The token has expired');
-    if (now + leeway < valid.nbf) throw new InvalidTokenError('AUTH_TOKEN_NOT_YET_VALID', 'The token is not valid yet');
+    if (now >= valid.exp + leeway)
+      throw new InvalidTokenError('AUTH_TOKEN_EXPIRED', 'The token has expired');
+    if (now + leeway < valid.nbf)
+      throw new InvalidTokenError('AUTH_TOKEN_NOT_YET_VALID', 'The token is not valid yet');
     if (now + leeway < valid.iat) {
-      throw new InvalidTokenError('AUTH_TOKEN_ISSUED_IN_FUTURE', 'The token claims to be issued in the future');
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_ISSUED_IN_FUTURE',
+        'The token claims to be issued in the future',
+      );
     }
     return valid;
   }
@@ -113,14 +146,22 @@ export class TokenVerifier {
 export function toAuthError(error: unknown): AuthError {
   if (isAuthError(error)) return error;
   if (error instanceof Error && error.message === 'invalid signature') {
-    return new InvalidTokenError('AUTH_TOKEN_SIGNATURE_INVALID', 'The token signature is invalid', error);
+    return new InvalidTokenError(
+      'AUTH_TOKEN_SIGNATURE_INVALID',
+      'The token signature is invalid',
+      error,
+    );
   }
   if (error instanceof Error && error.message === 'No auth token') return missingToken();
   return malformed(error);
 }
 
 export const missingToken = (): AuthError =>
-  new AuthError('AUTH_TOKEN_MISSING', HttpStatus.UNAUTHORIZED, 'A bearer token is required: Authorization: Bearer <token>');
+  new AuthError(
+    'AUTH_TOKEN_MISSING',
+    HttpStatus.UNAUTHORIZED,
+    'A bearer token is required: Authorization: Bearer <token>',
+  );
 
 const malformed = (cause?: unknown): AuthError =>
   new InvalidTokenError('AUTH_TOKEN_MALFORMED', 'The token is not a well-formed signed JWT', cause);
@@ -136,4 +177,5 @@ function parseSegment(segment: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isNonEmptyString = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0;

@@ -13,14 +13,20 @@ export class AppController {
   }
 
   @Get('protected')
-  protected(@CurrentUser() principal: AuthPrincipal): { sub: string; username: unknown; roles: readonly string[] } {
+  protected(@CurrentUser() principal: AuthPrincipal): {
+    sub: string;
+    username: unknown;
+    roles: readonly string[];
+  } {
     return { sub: principal.sub, username: principal.user?.username, roles: principal.roles };
   }
 
   @Roles('admin', 'super_admin')
   @Get('admin/users')
   adminUsers(): { users: Pick<DemoUser, 'sub' | 'username' | 'roles'>[] } {
-    return { users: this.users.list().map(({ sub, username, roles }) => ({ sub, username, roles })) };
+    return {
+      users: this.users.list().map(({ sub, username, roles }) => ({ sub, username, roles })),
+    };
   }
 
   @Roles('moderator', 'admin')

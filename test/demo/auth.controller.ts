@@ -49,10 +49,17 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  refresh(@Req() request: IncomingMessage, @Body() body: RefreshDto = new RefreshDto()): Promise<TokenPair> {
+  refresh(
+    @Req() request: IncomingMessage,
+    @Body() body: RefreshDto = new RefreshDto(),
+  ): Promise<TokenPair> {
     const token = extractBearerToken(request) ?? body.refresh_token;
     if (!token) {
-      throw new AuthError('AUTH_TOKEN_MISSING', 401, 'A refresh token is required: Authorization: Bearer <token>');
+      throw new AuthError(
+        'AUTH_TOKEN_MISSING',
+        401,
+        'A refresh token is required: Authorization: Bearer <token>',
+      );
     }
     return this.auth.refresh(token);
   }

@@ -39,5 +39,7 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestE
 }
 
 function describe(errors: ValidationError[]): string {
-  return errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; ');
+  return errors
+    .flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))
+    .join('; ');
 }

@@ -1,6 +1,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseDurationSeconds, SUPPORTED_ALGORITHMS, type AuthModuleOptions, type JwtAlgorithm } from '../../src/index';
+import {
+  parseDurationSeconds,
+  SUPPORTED_ALGORITHMS,
+  type AuthModuleOptions,
+  type JwtAlgorithm,
+} from '../../src/index';
 
 /** Everything the demo reads from its environment, checked in one place. */
 export interface DemoConfig {
@@ -19,12 +24,14 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === undefined || seconds === 0) problems.push(`${name} must be seconds or a duration such as 15m or 7d`);
+    if (seconds === undefined || seconds === 0)
+      problems.push(`${name} must be seconds or a duration such as 15m or 7d`);
     return seconds;
   };
 
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('PORT must be a port number');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push('PORT must be a port number');
   const algorithm = (env.JWT_ALGORITHM ?? 'HS256') as JwtAlgorithm;
   if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
     problems.push(`JWT_ALGORITHM must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
@@ -38,7 +45,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL'),
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
   };
-  if (problems.length > 0) throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     port,
     auth,
@@ -73,7 +81,9 @@ function signingKeyFromEnv(
   );
   if (algorithm.startsWith('HS')) return { secret: randomBytes(64) };
   const { privateKey } = algorithm.startsWith('ES')
-    ? generateKeyPairSync('ec', { namedCurve: { ES256: 'prime256v1', ES384: 'secp384r1' }[algorithm as string] ?? 'secp521r1' })
+    ? generateKeyPairSync('ec', {
+        namedCurve: { ES256: 'prime256v1', ES384: 'secp384r1' }[algorithm as string] ?? 'secp521r1',
+      })
     : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { privateKey };
 }

@@ -8,7 +8,12 @@ export interface DemoUser extends AuthUser {
 }
 
 /** OWASP's minimum for argon2id: keeps demo logins quick while still a real password hash. */
-const HASH_OPTIONS: argon2.HashOptions = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const HASH_OPTIONS: argon2.HashOptions = {
+  type: argon2.argon2id,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+};
 
 /**
  * DEMO ONLY: three users held in memory, passwords stored as argon2id hashes made at start-up.
@@ -23,7 +28,13 @@ export class DemoUsersService {
     const roles = { alice: ['admin'], bob: ['moderator'], carol: ['user'] };
     for (const [index, username] of (['alice', 'bob', 'carol'] as const).entries()) {
       const hash = await argon2.hash(passwords[username], HASH_OPTIONS);
-      this.users.set(username, { sub: String(index + 1), username, roles: roles[username], active: true, hash });
+      this.users.set(username, {
+        sub: String(index + 1),
+        username,
+        roles: roles[username],
+        active: true,
+        hash,
+      });
     }
     this.dummyHash = await argon2.hash('not-a-real-password', HASH_OPTIONS);
   }
@@ -36,7 +47,8 @@ export class DemoUsersService {
   }
 
   findById(sub: string): DemoUser | null {
-    for (const user of this.users.values()) if (user.sub === sub && user.active) return this.public(user);
+    for (const user of this.users.values())
+      if (user.sub === sub && user.active) return this.public(user);
     return null;
   }
 

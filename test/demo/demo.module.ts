@@ -35,7 +35,8 @@ export class DemoModule {
           useFactory: (service: DemoUsersService) => ({
             ...config.auth,
             clock,
-            validateCredentials: (username, password) => service.validateCredentials(username, password),
+            validateCredentials: (username, password) =>
+              service.validateCredentials(username, password),
             findUser: (sub) => service.findById(sub),
             additionalClaims: (user) => ({ username: user.username }),
           }),

@@ -5,7 +5,11 @@ import { createDemoApp } from '../demo/create-demo-app';
 import { DemoUsersService } from '../demo/demo-users.service';
 import { TestClock } from './test-clock';
 
-export const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', carol: 'carol-password' } as const;
+export const PASSWORDS = {
+  alice: 'alice-password',
+  bob: 'bob-password',
+  carol: 'carol-password',
+} as const;
 export type DemoUsername = keyof typeof PASSWORDS;
 
 export interface RunningDemo {
@@ -33,7 +37,10 @@ export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<RunningDem
     secret,
     users: app.get(DemoUsersService),
     async login(username) {
-      const res = await http.post('/auth/login').send({ username, password: PASSWORDS[username] }).expect(200);
+      const res = await http
+        .post('/auth/login')
+        .send({ username, password: PASSWORDS[username] })
+        .expect(200);
       return res.body as { access_token: string; refresh_token: string };
     },
     close: () => app.close(),

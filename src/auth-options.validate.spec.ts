@@ -1,0 +1,144 @@
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { AuthModuleOptions } from './auth-options.interface';
+import { resolveAuthConfig } from './auth-options.validate';
+import { AuthConfigError } from './errors/auth.errors';
+
+const valid = (): AuthModuleOptions => ({
+  secret: randomBytes(32),
+  issuer: 'iss',
+  audience: 'aud',
+});
+
+function problemsOf(options: Partial<AuthModuleOptions> & Record<string, unknown>): string[] {
+  try {
+    resolveAuthConfig({ ...valid(), ...options });
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuthConfigError);
+    return [...(error as AuthConfigError).problems];
+  }
+  return [];
+}
+
+describe('resolveAuthConfig', () => {
+  it('accepts a strong secret and applies the defaults', () => {
+    const config = resolveAuthConfig(valid());
+    expect(config.key.alg).toBe('HS256');
+    expect(config.accessTokenTtlSeconds).toBe(900);
+    expect(config.refreshTokenTtlSeconds).toBe(604800);
+    expect(config.clockToleranceSeconds).toBe(30);
+    expect(config.key.kid).toMatch(/^[\w-]{16}$/);
+  });
+
+  it('refuses missing options', () => {
+    expect(() => resolveAuthConfig(undefined)).toThrow(AuthConfigError);
+  });
+
+  it.each(['none', 'None', 'HS1', 'RS1', 'EdDSA', ''])('refuses algorithm %j', (algorithm) => {
+    expect(problemsOf({ algorithm: algorithm as never })).toEqual([
+      expect.stringContaining('is not allowed'),
+    ]);
+  });
+
+  it.each([
+    ['a 31-byte secret for HS256', { secret: randomBytes(31) }, 'needs at least 32'],
+    [
+      'a 32-byte secret for HS512',
+      { algorithm: 'HS512', secret: randomBytes(32) },
+      'needs at least 64',
+    ],
+    ['no secret', { secret: undefined }, 'secret is required'],
+    ['an empty secret', { secret: '' }, 'secret is required'],
+  ] as const)('refuses %s', (_name, options, expected) => {
+    expect(problemsOf(options)).toEqual([expect.stringContaining(expected)]);
+  });
+
+  it.each([
+    'secret',
+    'your-secret-key',
+    'changeme',
+    'your-256-bit-secret',
+    'please-change-me-before-going-to-production-ok',
+    'your_super_long_jwt_secret_key_for_production_use',
+    'a'.repeat(64),
+  ])('refuses the placeholder secret %j, without repeating it', (secret) => {
+    const problems = problemsOf({ secret });
+    expect(problems.some((p) => /placeholder|distinct/.test(p))).toBe(true);
+    if (secret.length > 8) expect(problems.join(' ')).not.toContain(secret);
+  });
+
+  it.each([
+    [{ refreshTokenTtlSeconds: 600, accessTokenTtlSeconds: 900 }, 'must not be shorter than'],
+    [{ accessTokenTtlSeconds: 0 }, 'accessTokenTtlSeconds must be'],
+    [{ accessTokenTtlSeconds: 1.5 }, 'accessTokenTtlSeconds must be'],
+    [{ refreshTokenTtlSeconds: -1 }, 'refreshTokenTtlSeconds must be'],
+    [{ clockToleranceSeconds: -1 }, 'clockToleranceSeconds must be'],
+    [{ clockToleranceSeconds: 3600 }, 'at most 300'],
+    [{ issuer: '' }, 'issuer is required'],
+    [{ issuer: undefined }, 'issuer is required'],
+    [{ audience: '  ' }, 'audience is required'],
+    [{ findUser: 'users' }, 'findUser must be a function'],
+    [{ keyId: '../../etc/passwd' }, 'keyId must be'],
+  ])('refuses %j', (options, expected) => {
+    expect(problemsOf(options as Partial<AuthModuleOptions>)).toEqual([
+      expect.stringContaining(expected),
+    ]);
+  });
+
+  it('lists every problem in one error', () => {
+    const problems = problemsOf({
+      algorithm: 'HS256',
+      secret: 'short',
+      issuer: '',
+      audience: '',
+      refreshTokenTtlSeconds: 1,
+    });
+    expect(problems).toHaveLength(5);
+  });
+
+  describe('asymmetric keys', () => {
+    const rsa = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits }).privateKey;
+    const ec = (curve: string) => generateKeyPairSync('ec', { namedCurve: curve }).privateKey;
+
+    it('accepts RS256 with a 2048-bit key, as PEM or KeyObject, and derives the public key', () => {
+      const key = rsa(2048);
+      for (const privateKey of [key, key.export({ type: 'pkcs8', format: 'pem' })]) {
+        const config = resolveAuthConfig({
+          ...valid(),
+          secret: undefined,
+          algorithm: 'RS256',
+          privateKey,
+        });
+        expect(config.key.verificationKey.type).toBe('public');
+      }
+    });
+
+    it.each([
+      ['RS256 with a 1024-bit key', 'RS256', () => rsa(1024), 'at least 2048'],
+      ['ES256 with a P-384 key', 'ES256', () => ec('secp384r1'), 'prime256v1'],
+      ['RS256 with an EC key', 'RS256', () => ec('prime256v1'), 'must be an RSA key'],
+      [
+        'ES256 with a public key',
+        'ES256',
+        () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey,
+        'must be a private key',
+      ],
+      ['ES256 with garbage', 'ES256', () => 'not a pem', 'not a readable PEM'],
+    ] as [string, 'RS256' | 'ES256', () => KeyObject | string, string][])(
+      'refuses %s',
+      (_name, algorithm, key, expected) => {
+        expect(problemsOf({ secret: undefined, algorithm, privateKey: key() })).toEqual([
+          expect.stringContaining(expected),
+        ]);
+      },
+    );
+
+    it('refuses an HMAC secret with an asymmetric algorithm', () => {
+      expect(problemsOf({ algorithm: 'RS256' })).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('secret is not used'),
+          expect.stringContaining('privateKey is required'),
+        ]),
+      );
+    });
+  });
+});
