@@ -1,5 +1,7 @@
 import type { KeyObject } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Clock } from './common/clock';
+import type { RevocationStore } from './revocation/revocation-store';
 
 /** Signing algorithms TokenGuard accepts; `none` is not one of them and never will be. */
 export const SUPPORTED_ALGORITHMS = [
@@ -59,6 +61,25 @@ export interface AuthModuleOptions {
   findUser?: (sub: string) => MaybePromise<AuthUser | null | undefined>;
   /** Adds custom claims to access tokens. Reserved claims (sub, iss, roles, ...) always win. */
   additionalClaims?: (user: AuthUser) => Record<string, unknown>;
+  /** Where revocations and refresh-token rotation state live. Default: in this process's memory. */
+  revocation?: RevocationOptions;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
+}
+
+/** Revocation store settings. */
+export interface RevocationOptions {
+  /**
+   * Redis shared by every instance: a URL (TokenGuard opens and closes the connection) or an
+   * ioredis client you manage (then turn its offline queue off so outages fail fast).
+   */
+  redis?: string | Redis;
+  /** Your own store instead (see RevocationStore); wins over `redis`. */
+  store?: RevocationStore;
+  /** Prefix of every Redis key. Default `tokenguard:`. */
+  keyPrefix?: string;
+  /** How long a store call may take before the request is refused with 503. Default 300 ms. */
+  timeoutMs?: number;
+  /** Accept tokens unchecked while the store is down, instead of 503. Default false: leave it. */
+  failOpen?: boolean;
 }

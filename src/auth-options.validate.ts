@@ -2,22 +2,27 @@ import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+  DEFAULT_REVOCATION_KEY_PREFIX,
+  DEFAULT_REVOCATION_TIMEOUT_MS,
 } from './auth.constants';
-import { SUPPORTED_ALGORITHMS, type AuthModuleOptions } from './auth-options.interface';
+import { SUPPORTED_ALGORITHMS, type AuthModuleOptions, type RevocationOptions } from './auth-options.interface';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { importSigningKey, type SigningKey } from './keys/signing-key';
 
 /** The options after validation: defaults applied, keys imported. Injected wherever options are read. */
 export class AuthConfig {
-  constructor(
-    readonly options: AuthModuleOptions,
-    readonly key: SigningKey,
-    readonly accessTokenTtlSeconds: number,
-    readonly refreshTokenTtlSeconds: number,
-    readonly clockToleranceSeconds: number,
-    readonly clock: Clock,
-  ) {}
+  readonly options!: AuthModuleOptions;
+  readonly key!: SigningKey;
+  readonly accessTokenTtlSeconds!: number;
+  readonly refreshTokenTtlSeconds!: number;
+  readonly clockToleranceSeconds!: number;
+  readonly clock!: Clock;
+  readonly revocation!: ResolvedRevocationOptions;
+
+  constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
+    Object.assign(this, values);
+  }
 
   get issuer(): string {
     return this.options.issuer;
@@ -27,6 +32,9 @@ export class AuthConfig {
     return this.options.audience;
   }
 }
+
+export type ResolvedRevocationOptions = Omit<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'> &
+  Required<Pick<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'>>;
 
 /** Validates every option and throws one AuthConfigError naming each bad one. */
 export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthConfig {
@@ -77,6 +85,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     if (options[hook] !== undefined && typeof options[hook] !== 'function')
       problems.push(`${hook} must be a function`);
   }
+  const revocation = resolveRevocation(options.revocation ?? {}, problems);
   const key = supported ? importSigningKey(options, alg, problems) : undefined;
 
   if (
@@ -88,14 +97,32 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   ) {
     throw new AuthConfigError(problems);
   }
-  return new AuthConfig(
+  return new AuthConfig({
     options,
     key,
-    access,
-    refresh,
-    tolerance,
-    options.clock ?? new SystemClock(),
-  );
+    accessTokenTtlSeconds: access,
+    refreshTokenTtlSeconds: refresh,
+    clockToleranceSeconds: tolerance,
+    clock: options.clock ?? new SystemClock(),
+    revocation,
+  });
+}
+
+function resolveRevocation(
+  options: RevocationOptions,
+  problems: string[],
+): ResolvedRevocationOptions {
+  const { keyPrefix = DEFAULT_REVOCATION_KEY_PREFIX, timeoutMs = DEFAULT_REVOCATION_TIMEOUT_MS } =
+    options;
+  if (typeof keyPrefix !== 'string') problems.push('revocation.keyPrefix must be a string');
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) {
+    problems.push('revocation.timeoutMs must be whole milliseconds between 1 and 10000');
+  }
+  const { redis } = options;
+  if (typeof redis === 'string' ? !/^rediss?:\/\//.test(redis) : redis !== undefined && typeof redis !== 'object') {
+    problems.push('revocation.redis must be a redis:// or rediss:// URL or an ioredis client');
+  }
+  return { ...options, keyPrefix, timeoutMs, failOpen: options.failOpen === true };
 }
 
 function seconds(

@@ -10,5 +10,9 @@ export const REFRESH_TOKEN_TYP = 'rt+jwt';
 /** Tokens longer than this are refused before any parsing or crypto. */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/** Revocation store defaults. */
+export const DEFAULT_REVOCATION_KEY_PREFIX = 'tokenguard:';
+export const DEFAULT_REVOCATION_TIMEOUT_MS = 300;
+
 /** 128 bits of randomness for every `jti` and `sid`. */
 export const RANDOM_ID_BYTES = 16;

@@ -9,6 +9,10 @@ import { AuthExceptionFilter } from './errors/auth-exception.filter';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
 import { JwtStrategy } from './jwt/jwt.strategy';
 import { RolesGuard } from './roles/roles.guard';
+import { MemoryRevocationStore } from './revocation/memory-revocation.store';
+import { RedisRevocationStore } from './revocation/redis-revocation.store';
+import { RevocationStore } from './revocation/revocation-store';
+import { RevocationService } from './revocation/revocation.service';
 import { AuthService } from './tokens/auth.service';
 import { TokenVerifier } from './tokens/token.verifier';
 
@@ -24,14 +28,33 @@ import { TokenVerifier } from './tokens/token.verifier';
       useFactory: (o: AuthModuleOptions) => resolveAuthConfig(o),
     },
     { provide: Clock, inject: [AuthConfig], useFactory: (config: AuthConfig) => config.clock },
+    { provide: RevocationStore, inject: [AuthConfig], useFactory: createRevocationStore },
     { provide: JwtService, useValue: new JwtService() },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     TokenVerifier,
+    RevocationService,
     AuthService,
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
   ],
-  exports: [AuthConfig, Clock, AuthService, TokenVerifier, JwtStrategy, JwtAuthGuard, RolesGuard],
+  exports: [
+    AuthConfig,
+    Clock,
+    AuthService,
+    RevocationService,
+    RevocationStore,
+    TokenVerifier,
+    JwtStrategy,
+    JwtAuthGuard,
+    RolesGuard,
+  ],
 })
 export class AuthModule extends ConfigurableModuleClass {}
+
+/** The app's own store, else Redis when configured, else memory. */
+function createRevocationStore({ revocation, clock }: AuthConfig): RevocationStore {
+  if (revocation.store) return revocation.store;
+  if (revocation.redis) return new RedisRevocationStore({ ...revocation, redis: revocation.redis });
+  return new MemoryRevocationStore(clock);
+}

@@ -79,6 +79,7 @@ describe('routes and roles', () => {
 
   it.each(['/auth/logout', '/auth/logout-all'])('POST %s needs an access token', async (path) => {
     expect((await demo.http.post(path).expect(401)).body.code).toBe('AUTH_TOKEN_MISSING');
-    await demo.http.post(path).set('Authorization', `Bearer ${tokens.carol}`).expect(200);
+    const { access_token } = await demo.login('carol');
+    await demo.http.post(path).set('Authorization', `Bearer ${access_token}`).expect(200);
   });
 });

@@ -9,5 +9,3 @@ export class SystemClock extends Clock {
     return Date.now();
   }
 }
-
-export const epochSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000);

@@ -3,8 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { randomUUID } from 'node:crypto';
-import { AuthConfig } from '../auth-options.validate';
-import { InvalidTokenError } from '../errors/auth.errors';
+import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
 import { extractBearerToken } from './bearer-token';
@@ -23,7 +22,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
 
   constructor(
     private readonly verifier: TokenVerifier,
-    private readonly config: AuthConfig,
+    private readonly auth: AuthService,
   ) {
     super({
       jwtFromRequest: extractBearerToken,
@@ -49,25 +48,9 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     return detachedPassport;
   }
 
-  /** Runs after the signature check: claims, then the app's user check. */
-  async validate(decoded: DecodedToken): Promise<AuthPrincipal> {
-    const claims = this.verifier.checkClaims(decoded, 'access');
-    const principal: AuthPrincipal = {
-      sub: claims.sub,
-      sid: claims.sid,
-      jti: claims.jti,
-      roles: claims.roles,
-      claims,
-    };
-    const { findUser } = this.config.options;
-    if (!findUser) return principal;
-    const user = await findUser(claims.sub);
-    if (!user)
-      throw new InvalidTokenError(
-        'AUTH_USER_INACTIVE',
-        'The account behind this token is not active',
-      );
-    return { ...principal, roles: user.roles, user };
+  /** Runs after the signature check: claims, revocation, then the app's user check. */
+  validate(decoded: DecodedToken): Promise<AuthPrincipal> {
+    return this.auth.principalFor(this.verifier.checkClaims(decoded, 'access'));
   }
 
   onModuleDestroy(): void {

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TYP, RANDOM_ID_BYTES, REFRESH_TOKEN_TYP } from '../auth.constants';
 import type { AuthUser } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
-import { epochSeconds } from '../common/clock';
 import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
+import { revokedError, RevocationService } from '../revocation/revocation.service';
 import {
   RESERVED_CLAIMS,
   type AuthPrincipal,
@@ -17,82 +17,101 @@ import { TokenVerifier } from './token.verifier';
 
 export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('base64url');
 
-/** Issues, refreshes and ends sessions. */
+/** Issues token pairs, rotates refresh tokens, and ends sessions. */
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('AuthService');
+
   constructor(
     private readonly config: AuthConfig,
     private readonly jwt: JwtService,
     private readonly verifier: TokenVerifier,
+    private readonly revocation: RevocationService,
   ) {}
 
   /** Checks credentials through `validateCredentials` and opens a new session. */
   async login(username: string, password: string): Promise<TokenPair> {
     const { validateCredentials } = this.config.options;
-    if (!validateCredentials)
-      throw new AuthConfigError(['validateCredentials is required to log in']);
+    if (!validateCredentials) throw new AuthConfigError(['validateCredentials is required to log in']);
     const user = await validateCredentials(username, password);
     // One answer for an unknown user and a wrong password, so neither can be told apart.
     if (!user) throw new AuthError('AUTH_INVALID_CREDENTIALS', 401, 'Invalid username or password');
-    return this.issuePair(user, randomId());
-  }
-
-  /** Exchanges a refresh token for a new pair in the same session, with the user's current roles. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
-    const claims = this.verifier.verify(refreshToken, 'refresh');
-    const user = await this.currentUser(claims);
-    return this.issuePair(user, claims.sid);
+    const sid = randomId();
+    const refreshJti = randomId();
+    await this.revocation.startSession(sid, refreshJti);
+    return this.issuePair(user, sid, refreshJti);
   }
 
   /**
-   * Ends the session of `principal`. Until revocation lands (issue #3) tokens stay valid until
-   * they expire; this is the seam the revocation store plugs into.
+   * Exchanges a refresh token for a new pair in the same session (RFC 9700 section 4.14.2): each
+   * refresh token works once, and presenting a used one revokes the whole session.
    */
-  logout(_principal: AuthPrincipal): Promise<void> {
-    return Promise.resolve();
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const claims = this.verifier.verify(refreshToken, 'refresh');
+    const nextJti = randomId();
+    const result = await this.revocation.rotate(claims, nextJti);
+    if (result === 'reused') {
+      this.logger.warn(`Refresh token reuse detected: session revoked (sub=${claims.sub} sid=${claims.sid})`);
+      throw new InvalidTokenError('AUTH_REFRESH_REUSED', 'This refresh token was already used; the session is ended');
+    }
+    if (result !== 'rotated') throw revokedError();
+    const user = await this.findUser(claims);
+    return this.issuePair(user, claims.sid, nextJti);
   }
 
-  /** Ends every session of the principal's user (seam for issue #3, as `logout`). */
-  logoutAll(_principal: AuthPrincipal): Promise<void> {
-    return Promise.resolve();
+  /** The verified caller of an access token: refused if revoked, or if the app's user check says no. */
+  async principalFor(claims: TokenClaims): Promise<AuthPrincipal> {
+    await this.revocation.assertActive(claims);
+    const user = await this.findUser(claims);
+    const { sub, sid, jti } = claims;
+    return { sub, sid, jti, roles: user.roles, claims, ...(this.config.options.findUser && { user }) };
   }
 
-  /** Signs an access/refresh pair for `user` in session `sid`. */
-  issuePair(user: AuthUser, sid: string): TokenPair {
+  /** Ends the principal's session: its tokens, and any later issued for it, are refused. */
+  logout(principal: AuthPrincipal): Promise<void> {
+    return this.revocation.revokeSession(principal.sid);
+  }
+
+  /** Ends every session of the principal's user, on every instance. */
+  logoutAll(principal: AuthPrincipal): Promise<void> {
+    return this.revocation.revokeUser(principal.sub);
+  }
+
+  private issuePair(user: AuthUser, sid: string, refreshJti: string): TokenPair {
     const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
     return {
-      access_token: this.sign('access', user, sid, accessTokenTtlSeconds),
-      refresh_token: this.sign('refresh', user, sid, refreshTokenTtlSeconds),
+      access_token: this.sign('access', user, sid, randomId(), accessTokenTtlSeconds),
+      refresh_token: this.sign('refresh', user, sid, refreshJti, refreshTokenTtlSeconds),
       token_type: 'Bearer',
       expires_in: accessTokenTtlSeconds,
     };
   }
 
-  private sign(use: TokenUse, user: AuthUser, sid: string, ttlSeconds: number): string {
-    const now = epochSeconds(this.config.clock);
+  private sign(use: TokenUse, user: AuthUser, sid: string, jti: string, ttlSeconds: number): string {
+    const nowMs = this.config.clock.now();
+    const now = Math.floor(nowMs / 1000);
     const custom = use === 'access' ? this.customClaims(user) : {};
     const claims: TokenClaims = {
       ...custom,
       iss: this.config.issuer,
       aud: this.config.audience,
       sub: user.sub,
-      iat: now,
+      // Milliseconds (RFC 7519 allows fractional NumericDates): a login in the same second as a
+      // "logout everywhere" must still be told apart from the tokens it revoked.
+      iat: nowMs / 1000,
       nbf: now,
       exp: now + ttlSeconds,
-      jti: randomId(),
+      jti,
       sid,
       token_use: use,
       roles: [...user.roles],
     };
     const { key } = this.config;
+    const typ = use === 'access' ? ACCESS_TOKEN_TYP : REFRESH_TOKEN_TYP;
     return this.jwt.sign(claims, {
       algorithm: key.alg,
       secret: key.signingKey as unknown as string,
-      header: {
-        alg: key.alg,
-        typ: use === 'access' ? ACCESS_TOKEN_TYP : REFRESH_TOKEN_TYP,
-        kid: key.kid,
-      },
+      header: { alg: key.alg, typ, kid: key.kid },
     });
   }
 
@@ -101,15 +120,14 @@ export class AuthService {
     return Object.fromEntries(Object.entries(extra).filter(([name]) => !RESERVED_CLAIMS.has(name)));
   }
 
-  private async currentUser(claims: TokenClaims): Promise<AuthUser> {
+  /** The app's current view of the user (`findUser`), or the token's when there is no hook. */
+  private async findUser(claims: TokenClaims): Promise<AuthUser> {
     const { findUser } = this.config.options;
     if (!findUser) return { sub: claims.sub, roles: claims.roles };
     const user = await findUser(claims.sub);
-    if (!user)
-      throw new InvalidTokenError(
-        'AUTH_USER_INACTIVE',
-        'The account behind this token is not active',
-      );
+    if (!user) {
+      throw new InvalidTokenError('AUTH_USER_INACTIVE', 'The account behind this token is not active');
+    }
     return user;
   }
 }

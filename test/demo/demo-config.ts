@@ -44,6 +44,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
     accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL'),
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
+    revocation: {
+      redis: env.REDIS_URL || undefined,
+      keyPrefix: env.REDIS_KEY_PREFIX || undefined,
+      timeoutMs: env.REVOCATION_TIMEOUT_MS ? Number(env.REVOCATION_TIMEOUT_MS) : undefined,
+    },
   };
   if (problems.length > 0)
     throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);

@@ -1,0 +1,109 @@
+import type { OnModuleDestroy } from '@nestjs/common';
+import type { Clock } from '../common/clock';
+import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+
+interface Entry<T> {
+  value: T;
+  /** Epoch seconds, rounded up: a small integer V8 stores inline, which keeps entries small. */
+  expires: number;
+}
+
+/**
+ * The default store: one process, nothing on disk, so a restart forgets every revocation.
+ * Written by hand rather than on cache-manager because rotation must compare-and-set without an
+ * `await` in between (that is what makes it atomic here), expired entries must be swept even if
+ * never read again (Keyv's Map store only drops them on read), and no entry may be evicted to make
+ * room. Memory is bounded by expiry alone: see the README for bytes per entry.
+ */
+export class MemoryRevocationStore extends RevocationStore implements OnModuleDestroy {
+  private readonly tokens = new Map<string, Entry<true>>();
+  private readonly sessions = new Map<string, Entry<string>>();
+  private readonly users = new Map<string, Entry<number>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly clock: Clock,
+    sweepIntervalMs = 30_000,
+  ) {
+    super();
+    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs).unref();
+  }
+
+  isRevoked(token: TokenRef): Promise<boolean> {
+    return Promise.resolve(this.revoked(token));
+  }
+
+  startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
+    this.sessions.set(sid, this.entry(refreshJti, ttlMs));
+    return Promise.resolve();
+  }
+
+  rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
+    if (this.revoked(token)) return Promise.resolve('revoked');
+    const session = this.live(this.sessions, token.sid);
+    if (!session) return Promise.resolve('unknown');
+    if (session.value !== token.jti) {
+      session.value = REVOKED;
+      return Promise.resolve('reused');
+    }
+    this.sessions.set(token.sid, this.entry(nextJti, ttlMs));
+    return Promise.resolve('rotated');
+  }
+
+  revokeToken(jti: string, ttlMs: number): Promise<void> {
+    this.tokens.set(jti, this.entry(true, ttlMs));
+    return Promise.resolve();
+  }
+
+  revokeSession(sid: string, ttlMs: number): Promise<void> {
+    const session = this.live(this.sessions, sid);
+    if (session) session.value = REVOKED;
+    else this.sessions.set(sid, this.entry(REVOKED, ttlMs));
+    return Promise.resolve();
+  }
+
+  revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
+    const current = this.live(this.users, sub);
+    const entry = this.entry(Math.max(beforeMs, current?.value ?? 0), ttlMs);
+    entry.expires = Math.max(entry.expires, current?.expires ?? 0);
+    this.users.set(sub, entry);
+    return Promise.resolve();
+  }
+
+  /** Entries currently held, expired or not: for memory measurements. */
+  get size(): number {
+    return this.tokens.size + this.sessions.size + this.users.size;
+  }
+
+  /** Drops every expired entry. Runs on a timer; public so tests and benchmarks can force it. */
+  sweep(): void {
+    const now = this.nowSeconds();
+    for (const map of [this.tokens, this.sessions, this.users] as Map<string, Entry<unknown>>[]) {
+      for (const [key, entry] of map) if (entry.expires <= now) map.delete(key);
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private revoked({ jti, sid, sub, issuedAtMs }: TokenRef): boolean {
+    if (this.live(this.tokens, jti)) return true;
+    if (this.live(this.sessions, sid)?.value === REVOKED) return true;
+    const mark = this.live(this.users, sub);
+    return mark !== undefined && issuedAtMs < mark.value;
+  }
+
+  private live<T>(map: Map<string, Entry<T>>, key: string): Entry<T> | undefined {
+    const entry = map.get(key);
+    return entry && entry.expires > this.nowSeconds() ? entry : undefined;
+  }
+
+  private entry<T>(value: T, ttlMs: number): Entry<T> {
+    return { value, expires: Math.ceil((this.clock.now() + ttlMs) / 1000) };
+  }
+
+  private nowSeconds(): number {
+    return this.clock.now() / 1000;
+  }
+}

@@ -1,0 +1,133 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+
+/** Options of the Redis store; see `AuthModuleOptions.revocation`. */
+export interface RedisRevocationStoreOptions {
+  /** A Redis URL (the store opens and closes its own connection) or a client you manage. */
+  redis: string | Redis;
+  keyPrefix: string;
+  timeoutMs: number;
+}
+
+// Each script is one atomic step, so instances racing on one token see one outcome.
+// KEYS: token, session, user. ARGV: jti, next jti, ttl ms, issued-at ms.
+const ROTATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
+local mark = redis.call('GET', KEYS[3])
+if mark and tonumber(ARGV[4]) < tonumber(mark) then return 'revoked' end
+local current = redis.call('GET', KEYS[2])
+if not current then return 'unknown' end
+if current == '${REVOKED}' then return 'revoked' end
+if current ~= ARGV[1] then
+  redis.call('SET', KEYS[2], '${REVOKED}', 'KEEPTTL')
+  return 'reused'
+end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 'rotated'`;
+
+// An existing session record already lives exactly as long as its newest refresh token.
+const REVOKE_SESSION = `
+if redis.call('SET', KEYS[1], '${REVOKED}', 'XX', 'KEEPTTL') then return 1 end
+redis.call('SET', KEYS[1], '${REVOKED}', 'PX', ARGV[1])
+return 0`;
+
+// The mark only moves forward, and lives as long as the longest of the two TTLs.
+const REVOKE_USER = `
+local current = redis.call('GET', KEYS[1])
+local ttl = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[1]))
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+end
+return 1`;
+
+type ScriptedRedis = Redis & {
+  tgRotate(t: string, s: string, u: string, jti: string, next: string, ttl: number, iat: number): Promise<string>;
+  tgRevokeSession(s: string, ttl: number): Promise<number>;
+  tgRevokeUser(u: string, before: number, ttl: number): Promise<number>;
+};
+
+/**
+ * Revocations in Redis, shared by every instance and kept across restarts. Commands fail fast
+ * instead of queueing while Redis is away (no offline queue, a command timeout), so the service
+ * can refuse with 503; the client reconnects by itself when Redis is back.
+ */
+export class RedisRevocationStore extends RevocationStore implements OnModuleDestroy {
+  private readonly logger = new Logger('RevocationStore');
+  private readonly client: ScriptedRedis;
+  private readonly ownsClient: boolean;
+
+  constructor(private readonly options: RedisRevocationStoreOptions) {
+    super();
+    this.ownsClient = typeof options.redis === 'string';
+    const client =
+      typeof options.redis === 'string'
+        ? new Redis(options.redis, {
+            enableOfflineQueue: false,
+            enableAutoPipelining: true,
+            commandTimeout: options.timeoutMs,
+            connectTimeout: Math.max(options.timeoutMs, 1000),
+            maxRetriesPerRequest: 0,
+            retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+          })
+        : options.redis;
+    client.defineCommand('tgRotate', { numberOfKeys: 3, lua: ROTATE });
+    client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: REVOKE_SESSION });
+    client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
+    // Without a listener ioredis prints every failed reconnect; the service reports outages per request.
+    client.on('error', () => undefined);
+    client.on('ready', () => void this.checkEvictionPolicy());
+    this.client = client as ScriptedRedis;
+  }
+
+  async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
+    const [token, session, mark] = await this.client.mget(this.key('t', jti), this.key('s', sid), this.key('u', sub));
+    return token !== null || session === REVOKED || (mark !== null && issuedAtMs < Number(mark));
+  }
+
+  async startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
+    await this.client.set(this.key('s', sid), refreshJti, 'PX', ttlMs);
+  }
+
+  async rotate({ jti, sid, sub, issuedAtMs }: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
+    const keys = [this.key('t', jti), this.key('s', sid), this.key('u', sub)] as const;
+    return (await this.client.tgRotate(...keys, jti, nextJti, ttlMs, issuedAtMs)) as RotationResult;
+  }
+
+  async revokeToken(jti: string, ttlMs: number): Promise<void> {
+    await this.client.set(this.key('t', jti), '1', 'PX', ttlMs);
+  }
+
+  async revokeSession(sid: string, ttlMs: number): Promise<void> {
+    await this.client.tgRevokeSession(this.key('s', sid), ttlMs);
+  }
+
+  async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
+    await this.client.tgRevokeUser(this.key('u', sub), beforeMs, ttlMs);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  private key(kind: 't' | 's' | 'u', id: string): string {
+    return `${this.options.keyPrefix}${kind}:${id}`;
+  }
+
+  /** Any eviction policy but noeviction may drop revocations (all our keys have TTLs, so volatile-* too). */
+  private async checkEvictionPolicy(): Promise<void> {
+    try {
+      const [, policy] = (await this.client.config('GET', 'maxmemory-policy')) as [string, string];
+      if (policy !== 'noeviction') {
+        this.logger.warn(
+          `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict revocations, ` +
+            'and revoked tokens would be accepted again. Set maxmemory-policy to noeviction.',
+        );
+      }
+    } catch {
+      this.logger.warn('Could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction.');
+    }
+  }
+}

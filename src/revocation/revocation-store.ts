@@ -1,0 +1,47 @@
+/** What a revocation check needs to know about one verified token. */
+export interface TokenRef {
+  jti: string;
+  sid: string;
+  sub: string;
+  /** Issue time in milliseconds: compared with a user's "revoked before" mark. */
+  issuedAtMs: number;
+}
+
+/**
+ * Outcome of presenting a refresh token: `rotated` (first use, the session now expects the next
+ * one), `reused` (already used: the whole session has just been revoked), `revoked` (the token,
+ * its session or its user was revoked before), `unknown` (the store has no record of the session).
+ */
+export type RotationResult = 'rotated' | 'reused' | 'revoked' | 'unknown';
+
+/**
+ * Keeps what is revoked, shared by every app instance. Every method is atomic: two instances
+ * calling `rotate` with the same token at once get `rotated` once. TTLs are milliseconds and
+ * should be the time the refused tokens could still be valid; implementations must not drop a
+ * live entry to make room. A store that cannot answer rejects: callers then fail closed.
+ */
+export abstract class RevocationStore {
+  /** True if the token, its session, or every token its user held before `issuedAtMs`, is revoked. One round trip. */
+  abstract isRevoked(token: TokenRef): Promise<boolean>;
+
+  /** Records a new session whose valid refresh token is `refreshJti`. */
+  abstract startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void>;
+
+  /**
+   * Uses refresh token `token` once: if it is the session's current one and nothing is revoked,
+   * `nextJti` becomes current; if it was already used, the session is revoked (reuse detection).
+   */
+  abstract rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult>;
+
+  /** Revokes one token id for `ttlMs`. */
+  abstract revokeToken(jti: string, ttlMs: number): Promise<void>;
+
+  /** Revokes a session: kept as long as its record (its newest refresh token), else `ttlMs`. */
+  abstract revokeSession(sid: string, ttlMs: number): Promise<void>;
+
+  /** Revokes every token of `sub` issued before `beforeMs`; a later mark never moves back. */
+  abstract revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void>;
+}
+
+/** Session record value once revoked; any other value is the current refresh token's jti. */
+export const REVOKED = '!';

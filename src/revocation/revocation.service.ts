@@ -1,0 +1,98 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { AuthConfig } from '../auth-options.validate';
+import { AuthError, InvalidTokenError } from '../errors/auth.errors';
+import type { TokenClaims } from '../tokens/token-claims.interface';
+import { RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+
+/**
+ * Revocation for the guard, AuthService and apps. Every store call is bounded by the configured
+ * timeout, and a store that fails or does not answer in time refuses the request with 503
+ * (AUTH_STORE_UNAVAILABLE) rather than letting a possibly revoked token through. Only checks may
+ * fail open, and only when `failOpen` is set; writes never claim success they did not have.
+ */
+@Injectable()
+export class RevocationService {
+  private readonly logger = new Logger('RevocationService');
+
+  constructor(
+    private readonly store: RevocationStore,
+    private readonly config: AuthConfig,
+  ) {}
+
+  /** Refuses a token that is revoked, alone, by its session, or by its user's logout-everywhere. */
+  async assertActive(claims: TokenClaims): Promise<void> {
+    let revoked: boolean;
+    try {
+      revoked = await this.call(this.store.isRevoked(tokenRef(claims)));
+    } catch (error) {
+      if (!this.config.revocation.failOpen) throw error;
+      this.logger.warn('Revocation store unavailable: accepting a token unchecked (failOpen is set)');
+      return;
+    }
+    if (revoked) throw revokedError();
+  }
+
+  /** Records a new session and its first refresh token. */
+  startSession(sid: string, refreshJti: string): Promise<void> {
+    return this.call(this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
+  }
+
+  /** Uses a refresh token once; see RotationResult. */
+  rotate(claims: TokenClaims, nextJti: string): Promise<RotationResult> {
+    return this.call(this.store.rotate(tokenRef(claims), nextJti, this.sessionTtlMs()));
+  }
+
+  /** Revokes one token until it expires. */
+  revokeToken(claims: Pick<TokenClaims, 'jti' | 'exp'>): Promise<void> {
+    const ttlMs = claims.exp * 1000 - this.config.clock.now() + this.leewayMs();
+    return ttlMs > 0 ? this.call(this.store.revokeToken(claims.jti, ttlMs)) : Promise.resolve();
+  }
+
+  /** Ends a session: every token it holds or would be issued is refused. */
+  revokeSession(sid: string): Promise<void> {
+    return this.call(this.store.revokeSession(sid, this.sessionTtlMs()));
+  }
+
+  /** Refuses every token of `sub` issued until now, on every instance (disable an account, logout everywhere). */
+  revokeUser(sub: string): Promise<void> {
+    return this.call(this.store.revokeUser(sub, this.config.clock.now(), this.sessionTtlMs()));
+  }
+
+  /** The longest a token issued now can stay valid: a refresh token's lifetime plus the leeway. */
+  private sessionTtlMs(): number {
+    return this.config.refreshTokenTtlSeconds * 1000 + this.leewayMs();
+  }
+
+  private leewayMs(): number {
+    return this.config.clockToleranceSeconds * 1000;
+  }
+
+  private async call<T>(operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('revocation store timeout')), this.config.revocation.timeoutMs);
+    });
+    try {
+      return await Promise.race([operation, timeout]);
+    } catch (cause) {
+      throw new AuthError(
+        'AUTH_STORE_UNAVAILABLE',
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The session store is unavailable; try again shortly',
+        { cause },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export const tokenRef = (claims: TokenClaims): TokenRef => ({
+  jti: claims.jti,
+  sid: claims.sid,
+  sub: claims.sub,
+  issuedAtMs: Math.round(claims.iat * 1000),
+});
+
+export const revokedError = (): AuthError =>
+  new InvalidTokenError('AUTH_TOKEN_REVOKED', 'The token has been revoked');
