@@ -23,6 +23,7 @@ const project = (displayName, rootDir, testMatch) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
+  globalSetup: '<rootDir>/test/support/redis-global-setup.js',
   projects: [
     project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts'),
     project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts'),

@@ -5,6 +5,7 @@ export {
   type AuthModuleOptions,
   type AuthUser,
   type JwtAlgorithm,
+  type RevocationOptions,
 } from './auth-options.interface';
 export { AuthConfig } from './auth-options.validate';
 export {
@@ -31,6 +32,10 @@ export { CurrentUser } from './jwt/current-user.decorator';
 export { JwtAuthGuard } from './jwt/jwt-auth.guard';
 export { JwtStrategy } from './jwt/jwt.strategy';
 export { Public } from './jwt/public.decorator';
+export { MemoryRevocationStore } from './revocation/memory-revocation.store';
+export { RedisRevocationStore, type RedisRevocationStoreOptions } from './revocation/redis-revocation.store';
+export { RevocationStore, type RotationResult, type TokenRef } from './revocation/revocation-store';
+export { RevocationService } from './revocation/revocation.service';
 export { RequiredRoles, Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
 export { AuthService } from './tokens/auth.service';

@@ -91,7 +91,7 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     if (this.live(this.tokens, jti)) return true;
     if (this.live(this.sessions, sid)?.value === REVOKED) return true;
     const mark = this.live(this.users, sub);
-    return mark !== undefined && issuedAtMs < mark.value;
+    return mark !== undefined && issuedAtMs <= mark.value;
   }
 
   private live<T>(map: Map<string, Entry<T>>, key: string): Entry<T> | undefined {

@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
 
@@ -15,7 +15,7 @@ export interface RedisRevocationStoreOptions {
 const ROTATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
 local mark = redis.call('GET', KEYS[3])
-if mark and tonumber(ARGV[4]) < tonumber(mark) then return 'revoked' end
+if mark and tonumber(ARGV[4]) <= tonumber(mark) then return 'revoked' end
 local current = redis.call('GET', KEYS[2])
 if not current then return 'unknown' end
 if current == '${REVOKED}' then return 'revoked' end
@@ -54,7 +54,7 @@ type ScriptedRedis = Redis & {
  * instead of queueing while Redis is away (no offline queue, a command timeout), so the service
  * can refuse with 503; the client reconnects by itself when Redis is back.
  */
-export class RedisRevocationStore extends RevocationStore implements OnModuleDestroy {
+export class RedisRevocationStore extends RevocationStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RevocationStore');
   private readonly client: ScriptedRedis;
   private readonly ownsClient: boolean;
@@ -82,9 +82,25 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleDes
     this.client = client as ScriptedRedis;
   }
 
+  /**
+   * Waits (a few seconds at most) for the first connection, so the app does not start by
+   * refusing everything. If Redis is down the app still boots, answers 503, and recovers alone.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5_000);
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!(await ready)) this.logger.error('Redis is not reachable yet: guarded requests answer 503 until it is');
+  }
+
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
     const [token, session, mark] = await this.client.mget(this.key('t', jti), this.key('s', sid), this.key('u', sub));
-    return token !== null || session === REVOKED || (mark !== null && issuedAtMs < Number(mark));
+    return token !== null || session === REVOKED || (mark !== null && issuedAtMs <= Number(mark));
   }
 
   async startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {

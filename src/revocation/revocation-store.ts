@@ -39,7 +39,7 @@ export abstract class RevocationStore {
   /** Revokes a session: kept as long as its record (its newest refresh token), else `ttlMs`. */
   abstract revokeSession(sid: string, ttlMs: number): Promise<void>;
 
-  /** Revokes every token of `sub` issued before `beforeMs`; a later mark never moves back. */
+  /** Revokes every token of `sub` issued at or before `beforeMs`; a later mark never moves back. */
   abstract revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void>;
 }
 

@@ -25,9 +25,9 @@ export interface RunningDemo {
 
 /** Boots the real demo app on an ephemeral port, with a fresh random secret and a hand-driven clock. */
 export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<RunningDemo> {
-  const secret = randomBytes(48).toString('base64url');
+  const secret = env.JWT_SECRET ?? randomBytes(48).toString('base64url');
   const clock = new TestClock();
-  const app = await createDemoApp({ env: { JWT_SECRET: secret, ...env }, clock, logger: false });
+  const app = await createDemoApp({ env: { ...env, JWT_SECRET: secret }, clock, logger: false });
   await app.init();
   const http = request(app.getHttpServer());
   return {

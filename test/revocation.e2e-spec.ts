@@ -1,0 +1,159 @@
+import { Redis } from 'ioredis';
+import { RevocationService as RevocationServiceToken } from '../src/index';
+import { startDemo, type RunningDemo } from './support/demo-app';
+import { decode } from './support/forge';
+import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
+
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+
+/** Logout, logout everywhere and refresh rotation through the demo, on either store. */
+function revocationSuite(redis?: { url: string; prefix: string }) {
+  const env = redis ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } : {};
+  let demo: RunningDemo;
+  beforeAll(async () => (demo = await startDemo(env)));
+  afterAll(() => demo.close());
+  // The test clock stands still; real time would have moved past earlier tests' logout-everywhere marks.
+  beforeEach(() => demo.clock.advance(0.001));
+
+  const get = (token: string) => demo.http.get('/protected').set('Authorization', `Bearer ${token}`);
+  const post = (path: string, token: string) => demo.http.post(path).set('Authorization', `Bearer ${token}`);
+  const code = async (req: PromiseLike<{ status: number; body: { code?: string } }>, status: number) => {
+    const res = await req;
+    expect(res.status).toBe(status);
+    return res.body.code;
+  };
+
+  it('logout ends the session: its access and refresh tokens are refused, other sessions are not', async () => {
+    const a = await demo.login('alice');
+    const b = await demo.login('alice');
+    await post('/auth/logout', a.access_token).expect(200, { message: 'Logged out' });
+    expect(await code(get(a.access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    expect(await code(post('/auth/refresh', a.refresh_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    expect(await code(post('/auth/logout', a.access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    await get(b.access_token).expect(200);
+  });
+
+  it('logout also refuses tokens the session received from refreshes', async () => {
+    const first = await demo.login('bob');
+    const second = (await post('/auth/refresh', first.refresh_token).expect(200)).body;
+    await post('/auth/logout', first.access_token).expect(200);
+    expect(await code(get(second.access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    expect(await code(post('/auth/refresh', second.refresh_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+  });
+
+  it('logout everywhere refuses every token of the user issued before, and only those', async () => {
+    const one = await demo.login('carol');
+    const two = await demo.login('carol');
+    const refreshed = (await post('/auth/refresh', two.refresh_token).expect(200)).body;
+    const bob = await demo.login('bob');
+    demo.clock.advance(0.001);
+    await post('/auth/logout-all', one.access_token).expect(200);
+    for (const token of [one.access_token, two.access_token, refreshed.access_token]) {
+      expect(await code(get(token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    }
+    for (const token of [one.refresh_token, refreshed.refresh_token]) {
+      expect(await code(post('/auth/refresh', token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    }
+    await get(bob.access_token).expect(200);
+  });
+
+  it('lets a login made right after logout everywhere work, within the same second', async () => {
+    const before = await demo.login('carol');
+    demo.clock.advance(0.001);
+    await post('/auth/logout-all', before.access_token).expect(200);
+    demo.clock.advance(0.001);
+    const after = await demo.login('carol');
+    expect(Math.floor(decode(after.access_token).payload.iat as number)).toBe(
+      Math.floor(decode(before.access_token).payload.iat as number),
+    );
+    await get(after.access_token).expect(200);
+    const refreshed = (await post('/auth/refresh', after.refresh_token).expect(200)).body;
+    await get(refreshed.access_token).expect(200);
+  });
+
+  it('rotates refresh tokens: a reused one is refused and ends the session, its replacement too', async () => {
+    const first = await demo.login('alice');
+    const second = (await post('/auth/refresh', first.refresh_token).expect(200)).body;
+    await get(second.access_token).expect(200);
+    const reuse = await post('/auth/refresh', first.refresh_token).expect(401);
+    expect(reuse.body.code).toBe('AUTH_REFRESH_REUSED');
+    expect(reuse.headers['www-authenticate']).toMatch(/invalid_token/);
+    expect(await code(post('/auth/refresh', second.refresh_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    expect(await code(get(second.access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+    expect(await code(get(first.access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+  });
+
+  it('lets exactly one of 50 concurrent refreshes with one token succeed', async () => {
+    const { refresh_token } = await demo.login('bob');
+    const results = await Promise.all(Array.from({ length: 50 }, () => post('/auth/refresh', refresh_token)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(49);
+  });
+
+  it('refuses a disabled account everywhere once an admin revokes the user', async () => {
+    const { access_token } = await demo.login('bob');
+    demo.clock.advance(0.001);
+    await demo.app.get(RevocationServiceToken).revokeUser('2');
+    expect(await code(get(access_token), 401)).toBe('AUTH_TOKEN_REVOKED');
+  });
+
+  if (redis) {
+    it('keeps each Redis entry exactly as long as the tokens it refuses could live', async () => {
+      const inspector = new Redis(redis.url);
+      try {
+        const { access_token } = await demo.login('alice');
+        const { sid, sub } = decode(access_token).payload as { sid: string; sub: string };
+        const fresh = await inspector.pttl(`${redis.prefix}s:${sid}`);
+        expect(fresh).toBeGreaterThan(SEVEN_DAYS_MS);
+        expect(fresh).toBeLessThanOrEqual(SEVEN_DAYS_MS + 30_000);
+        await post('/auth/logout', access_token).expect(200);
+        expect(await inspector.get(`${redis.prefix}s:${sid}`)).toBe('!');
+        expect(await inspector.pttl(`${redis.prefix}s:${sid}`)).toBeLessThanOrEqual(fresh);
+        const other = await demo.login('alice');
+        await post('/auth/logout-all', other.access_token).expect(200);
+        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeLessThanOrEqual(SEVEN_DAYS_MS + 30_000);
+        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeGreaterThan(SEVEN_DAYS_MS - 60_000);
+      } finally {
+        inspector.disconnect();
+      }
+    });
+
+    it('keeps revocations across an app restart', async () => {
+      const revoked = await demo.login('alice');
+      const kept = await demo.login('alice');
+      await post('/auth/logout', revoked.access_token).expect(200);
+      const restarted = await startDemo({ ...env, JWT_SECRET: demo.secret });
+      try {
+        const res = await restarted.http.get('/protected').set('Authorization', `Bearer ${revoked.access_token}`);
+        expect(res.status).toBe(401);
+        expect(res.body.code).toBe('AUTH_TOKEN_REVOKED');
+        await restarted.http.get('/protected').set('Authorization', `Bearer ${kept.access_token}`).expect(200);
+        await restarted.http.post('/auth/refresh').send({ refresh_token: kept.refresh_token }).expect(200);
+      } finally {
+        await restarted.close();
+      }
+    });
+  } else {
+    it('forgets revocations on restart, as the README says (use Redis to keep them)', async () => {
+      const revoked = await demo.login('alice');
+      await post('/auth/logout', revoked.access_token).expect(200);
+      const restarted = await startDemo({ JWT_SECRET: demo.secret });
+      try {
+        await restarted.http.get('/protected').set('Authorization', `Bearer ${revoked.access_token}`).expect(200);
+        // Rotation state is gone too: the refresh token is refused rather than trusted blindly.
+        const res = await restarted.http.post('/auth/refresh').send({ refresh_token: revoked.refresh_token });
+        expect(res.status).toBe(401);
+      } finally {
+        await restarted.close();
+      }
+    });
+  }
+}
+
+describe('revocation with the in-memory store', () => revocationSuite());
+
+describeWithRedis('revocation with Redis', () => {
+  const prefix = testPrefix();
+  afterAll(() => deleteKeys(prefix));
+  revocationSuite({ url: REDIS_URL, prefix });
+});

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A redis-server of the test's own on a spare port, which the test can stop and start again. */
+export class RedisServer {
+  private process?: ChildProcess;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'tokenguard-redis-'));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await sparePort());
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again), with an append-only file so what was written survives a restart. */
+  async start(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
+        '--appendfsync', 'always', '--dir', this.dir],
+      { stdio: 'ignore' },
+    );
+    await this.waitUntil(true);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'));
+    await this.waitUntil(false);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A client for inspecting the server directly. */
+  client(): Redis {
+    return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  }
+
+  private async waitUntil(up: boolean): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if ((await this.answers()) === up) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on ${this.port} did not ${up ? 'start' : 'stop'}`);
+  }
+
+  private async answers(): Promise<boolean> {
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 500 });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
+async function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

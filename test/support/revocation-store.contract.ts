@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { RevocationStore, TokenRef } from '../../src/index';
+import { TestClock } from './test-clock';
+
+export interface StoreUnderTest {
+  store: RevocationStore;
+  clock: TestClock;
+  /** Milliseconds the store will keep `kind:id`, or undefined if it holds nothing there. */
+  ttlOf(kind: 't' | 's' | 'u', id: string): Promise<number | undefined>;
+}
+
+const ref = (overrides: Partial<TokenRef> = {}): TokenRef => ({
+  jti: randomUUID(),
+  sid: randomUUID(),
+  sub: randomUUID(),
+  issuedAtMs: Date.now(),
+  ...overrides,
+});
+
+/** Every RevocationStore implementation must pass this suite. */
+export function revocationStoreContract(setup: () => Promise<StoreUnderTest>, teardown: () => Promise<void>): void {
+  let t: StoreUnderTest;
+  beforeAll(async () => (t = await setup()));
+  afterAll(teardown);
+
+  it('knows nothing of a fresh token', async () => {
+    expect(await t.store.isRevoked(ref())).toBe(false);
+  });
+
+  it('revokes one token id for exactly its TTL', async () => {
+    const token = ref();
+    await t.store.revokeToken(token.jti, 60_000);
+    expect(await t.store.isRevoked(token)).toBe(true);
+    expect(await t.store.isRevoked({ ...token, jti: randomUUID() })).toBe(false);
+    expect(await t.ttlOf('t', token.jti)).toBeGreaterThan(58_000);
+    expect(await t.ttlOf('t', token.jti)).toBeLessThanOrEqual(61_000);
+  });
+
+  it('rotates a session refresh token once, then detects reuse and revokes the session', async () => {
+    const first = ref();
+    await t.store.startSession(first.sid, first.jti, 120_000);
+    expect(await t.store.isRevoked(first)).toBe(false);
+    const next = randomUUID();
+    expect(await t.store.rotate(first, next, 120_000)).toBe('rotated');
+    expect(await t.store.rotate(first, randomUUID(), 120_000)).toBe('reused');
+    // The replacement dies with the session.
+    expect(await t.store.rotate({ ...first, jti: next }, randomUUID(), 120_000)).toBe('revoked');
+    expect(await t.store.isRevoked({ ...first, jti: randomUUID() })).toBe(true);
+  });
+
+  it('refuses to rotate a session it has no record of', async () => {
+    expect(await t.store.rotate(ref(), randomUUID(), 60_000)).toBe('unknown');
+  });
+
+  it('lets exactly one of 50 concurrent rotations of one token win', async () => {
+    const token = ref();
+    await t.store.startSession(token.sid, token.jti, 60_000);
+    const results = await Promise.all(Array.from({ length: 50 }, () => t.store.rotate(token, randomUUID(), 60_000)));
+    expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r === 'rotated' || r === 'reused' || r === 'revoked')).toHaveLength(50);
+  });
+
+  it('revokes a session for as long as its record lives, or the given TTL when it has none', async () => {
+    const live = ref();
+    await t.store.startSession(live.sid, live.jti, 30_000);
+    await t.store.revokeSession(live.sid, 600_000);
+    expect(await t.store.isRevoked(live)).toBe(true);
+    expect(await t.ttlOf('s', live.sid)).toBeLessThanOrEqual(31_000);
+    const unknown = ref();
+    await t.store.revokeSession(unknown.sid, 600_000);
+    expect(await t.store.isRevoked(unknown)).toBe(true);
+    expect(await t.ttlOf('s', unknown.sid)).toBeGreaterThan(590_000);
+    expect(await t.store.rotate(unknown, randomUUID(), 60_000)).toBe('revoked');
+  });
+
+  it('revokes every token of a user issued up to the mark, and none issued after', async () => {
+    const sub = randomUUID();
+    const at = Date.now();
+    await t.store.revokeUser(sub, at, 60_000);
+    expect(await t.store.isRevoked(ref({ sub, issuedAtMs: at - 1 }))).toBe(true);
+    expect(await t.store.isRevoked(ref({ sub, issuedAtMs: at }))).toBe(true);
+    expect(await t.store.isRevoked(ref({ sub, issuedAtMs: at + 1 }))).toBe(false);
+    expect(await t.store.isRevoked(ref({ issuedAtMs: at - 1 }))).toBe(false);
+  });
+
+  it('never moves a user mark back, and keeps the longer TTL', async () => {
+    const sub = randomUUID();
+    const at = Date.now();
+    await t.store.revokeUser(sub, at, 600_000);
+    await t.store.revokeUser(sub, at - 10_000, 1_000);
+    expect(await t.store.isRevoked(ref({ sub, issuedAtMs: at - 1 }))).toBe(true);
+    expect(await t.ttlOf('u', sub)).toBeGreaterThan(590_000);
+  });
+
+  it('refuses to rotate a refresh token issued before its user was revoked', async () => {
+    const token = ref({ issuedAtMs: Date.now() - 1000 });
+    await t.store.startSession(token.sid, token.jti, 60_000);
+    await t.store.revokeUser(token.sub, Date.now(), 60_000);
+    expect(await t.store.rotate(token, randomUUID(), 60_000)).toBe('revoked');
+  });
+}
