@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RevocationStore, TokenRef } from '../../src/index';
-import { TestClock } from './test-clock';
+import { type TestClock } from './test-clock';
 
 export interface StoreUnderTest {
   store: RevocationStore;
