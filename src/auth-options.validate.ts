@@ -5,7 +5,11 @@ import {
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
 } from './auth.constants';
-import { SUPPORTED_ALGORITHMS, type AuthModuleOptions, type RevocationOptions } from './auth-options.interface';
+import {
+  SUPPORTED_ALGORITHMS,
+  type AuthModuleOptions,
+  type RevocationOptions,
+} from './auth-options.interface';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { importSigningKey, type SigningKey } from './keys/signing-key';
@@ -33,7 +37,10 @@ export class AuthConfig {
   }
 }
 
-export type ResolvedRevocationOptions = Omit<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'> &
+export type ResolvedRevocationOptions = Omit<
+  RevocationOptions,
+  'keyPrefix' | 'timeoutMs' | 'failOpen'
+> &
   Required<Pick<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'>>;
 
 /** Validates every option and throws one AuthConfigError naming each bad one. */
@@ -119,7 +126,11 @@ function resolveRevocation(
     problems.push('revocation.timeoutMs must be whole milliseconds between 1 and 10000');
   }
   const { redis } = options;
-  if (typeof redis === 'string' ? !/^rediss?:\/\//.test(redis) : redis !== undefined && typeof redis !== 'object') {
+  if (
+    typeof redis === 'string'
+      ? !/^rediss?:\/\//.test(redis)
+      : redis !== undefined && typeof redis !== 'object'
+  ) {
     problems.push('revocation.redis must be a redis:// or rediss:// URL or an ioredis client');
   }
   return { ...options, keyPrefix, timeoutMs, failOpen: options.failOpen === true };

@@ -33,7 +33,10 @@ export { JwtAuthGuard } from './jwt/jwt-auth.guard';
 export { JwtStrategy } from './jwt/jwt.strategy';
 export { Public } from './jwt/public.decorator';
 export { MemoryRevocationStore } from './revocation/memory-revocation.store';
-export { RedisRevocationStore, type RedisRevocationStoreOptions } from './revocation/redis-revocation.store';
+export {
+  RedisRevocationStore,
+  type RedisRevocationStoreOptions,
+} from './revocation/redis-revocation.store';
 export { RevocationStore, type RotationResult, type TokenRef } from './revocation/revocation-store';
 export { RevocationService } from './revocation/revocation.service';
 export { RequiredRoles, Roles } from './roles/roles.decorator';

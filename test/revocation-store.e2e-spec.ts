@@ -7,7 +7,10 @@ import { TestClock } from './support/test-clock';
 describe('MemoryRevocationStore', () => {
   const clock = new TestClock();
   const store = new MemoryRevocationStore(clock);
-  const internal = store as unknown as Record<'tokens' | 'sessions' | 'users', Map<string, { expires: number }>>;
+  const internal = store as unknown as Record<
+    'tokens' | 'sessions' | 'users',
+    Map<string, { expires: number }>
+  >;
   const maps = { t: internal.tokens, s: internal.sessions, u: internal.users };
 
   revocationStoreContract(

@@ -15,9 +15,14 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
   // The test clock stands still; real time would have moved past earlier tests' logout-everywhere marks.
   beforeEach(() => demo.clock.advance(0.001));
 
-  const get = (token: string) => demo.http.get('/protected').set('Authorization', `Bearer ${token}`);
-  const post = (path: string, token: string) => demo.http.post(path).set('Authorization', `Bearer ${token}`);
-  const code = async (req: PromiseLike<{ status: number; body: { code?: string } }>, status: number) => {
+  const get = (token: string) =>
+    demo.http.get('/protected').set('Authorization', `Bearer ${token}`);
+  const post = (path: string, token: string) =>
+    demo.http.post(path).set('Authorization', `Bearer ${token}`);
+  const code = async (
+    req: PromiseLike<{ status: number; body: { code?: string } }>,
+    status: number,
+  ) => {
     const res = await req;
     expect(res.status).toBe(status);
     return res.body.code;
@@ -85,7 +90,9 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
 
   it('lets exactly one of 50 concurrent refreshes with one token succeed', async () => {
     const { refresh_token } = await demo.login('bob');
-    const results = await Promise.all(Array.from({ length: 50 }, () => post('/auth/refresh', refresh_token)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => post('/auth/refresh', refresh_token)),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 401)).toHaveLength(49);
   });
@@ -111,8 +118,12 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
         expect(await inspector.pttl(`${redis.prefix}s:${sid}`)).toBeLessThanOrEqual(fresh);
         const other = await demo.login('alice');
         await post('/auth/logout-all', other.access_token).expect(200);
-        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeLessThanOrEqual(SEVEN_DAYS_MS + 30_000);
-        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeGreaterThan(SEVEN_DAYS_MS - 60_000);
+        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeLessThanOrEqual(
+          SEVEN_DAYS_MS + 30_000,
+        );
+        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeGreaterThan(
+          SEVEN_DAYS_MS - 60_000,
+        );
       } finally {
         inspector.disconnect();
       }
@@ -124,11 +135,19 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
       await post('/auth/logout', revoked.access_token).expect(200);
       const restarted = await startDemo({ ...env, JWT_SECRET: demo.secret });
       try {
-        const res = await restarted.http.get('/protected').set('Authorization', `Bearer ${revoked.access_token}`);
+        const res = await restarted.http
+          .get('/protected')
+          .set('Authorization', `Bearer ${revoked.access_token}`);
         expect(res.status).toBe(401);
         expect(res.body.code).toBe('AUTH_TOKEN_REVOKED');
-        await restarted.http.get('/protected').set('Authorization', `Bearer ${kept.access_token}`).expect(200);
-        await restarted.http.post('/auth/refresh').send({ refresh_token: kept.refresh_token }).expect(200);
+        await restarted.http
+          .get('/protected')
+          .set('Authorization', `Bearer ${kept.access_token}`)
+          .expect(200);
+        await restarted.http
+          .post('/auth/refresh')
+          .send({ refresh_token: kept.refresh_token })
+          .expect(200);
       } finally {
         await restarted.close();
       }
@@ -139,9 +158,14 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
       await post('/auth/logout', revoked.access_token).expect(200);
       const restarted = await startDemo({ JWT_SECRET: demo.secret });
       try {
-        await restarted.http.get('/protected').set('Authorization', `Bearer ${revoked.access_token}`).expect(200);
+        await restarted.http
+          .get('/protected')
+          .set('Authorization', `Bearer ${revoked.access_token}`)
+          .expect(200);
         // Rotation state is gone too: the refresh token is refused rather than trusted blindly.
-        const res = await restarted.http.post('/auth/refresh').send({ refresh_token: revoked.refresh_token });
+        const res = await restarted.http
+          .post('/auth/refresh')
+          .send({ refresh_token: revoked.refresh_token });
         expect(res.status).toBe(401);
       } finally {
         await restarted.close();

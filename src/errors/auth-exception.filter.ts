@@ -23,7 +23,8 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
       httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     }
     // A store outage is short-lived: tell clients when to come back instead of hammering.
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) httpAdapter.setHeader(response, 'Retry-After', '1');
+    if (status === HttpStatus.SERVICE_UNAVAILABLE)
+      httpAdapter.setHeader(response, 'Retry-After', '1');
     httpAdapter.reply(response, error.getResponse(), status);
   }
 }

@@ -44,7 +44,15 @@ end
 return 1`;
 
 type ScriptedRedis = Redis & {
-  tgRotate(t: string, s: string, u: string, jti: string, next: string, ttl: number, iat: number): Promise<string>;
+  tgRotate(
+    t: string,
+    s: string,
+    u: string,
+    jti: string,
+    next: string,
+    ttl: number,
+    iat: number,
+  ): Promise<string>;
   tgRevokeSession(s: string, ttl: number): Promise<number>;
   tgRevokeUser(u: string, before: number, ttl: number): Promise<number>;
 };
@@ -95,11 +103,16 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
         resolve(true);
       });
     });
-    if (!(await ready)) this.logger.error('Redis is not reachable yet: guarded requests answer 503 until it is');
+    if (!(await ready))
+      this.logger.error('Redis is not reachable yet: guarded requests answer 503 until it is');
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
-    const [token, session, mark] = await this.client.mget(this.key('t', jti), this.key('s', sid), this.key('u', sub));
+    const [token, session, mark] = await this.client.mget(
+      this.key('t', jti),
+      this.key('s', sid),
+      this.key('u', sub),
+    );
     return token !== null || session === REVOKED || (mark !== null && issuedAtMs <= Number(mark));
   }
 
@@ -107,7 +120,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     await this.client.set(this.key('s', sid), refreshJti, 'PX', ttlMs);
   }
 
-  async rotate({ jti, sid, sub, issuedAtMs }: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
+  async rotate(
+    { jti, sid, sub, issuedAtMs }: TokenRef,
+    nextJti: string,
+    ttlMs: number,
+  ): Promise<RotationResult> {
     const keys = [this.key('t', jti), this.key('s', sid), this.key('u', sub)] as const;
     return (await this.client.tgRotate(...keys, jti, nextJti, ttlMs, issuedAtMs)) as RotationResult;
   }
@@ -143,7 +160,9 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
         );
       }
     } catch {
-      this.logger.warn('Could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction.');
+      this.logger.warn(
+        'Could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction.',
+      );
     }
   }
 }

@@ -26,7 +26,9 @@ export class RevocationService {
       revoked = await this.call(this.store.isRevoked(tokenRef(claims)));
     } catch (error) {
       if (!this.config.revocation.failOpen) throw error;
-      this.logger.warn('Revocation store unavailable: accepting a token unchecked (failOpen is set)');
+      this.logger.warn(
+        'Revocation store unavailable: accepting a token unchecked (failOpen is set)',
+      );
       return;
     }
     if (revoked) throw revokedError();
@@ -70,7 +72,10 @@ export class RevocationService {
   private async call<T>(operation: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('revocation store timeout')), this.config.revocation.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error('revocation store timeout')),
+        this.config.revocation.timeoutMs,
+      );
     });
     try {
       return await Promise.race([operation, timeout]);

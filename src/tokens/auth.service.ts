@@ -32,7 +32,8 @@ export class AuthService {
   /** Checks credentials through `validateCredentials` and opens a new session. */
   async login(username: string, password: string): Promise<TokenPair> {
     const { validateCredentials } = this.config.options;
-    if (!validateCredentials) throw new AuthConfigError(['validateCredentials is required to log in']);
+    if (!validateCredentials)
+      throw new AuthConfigError(['validateCredentials is required to log in']);
     const user = await validateCredentials(username, password);
     // One answer for an unknown user and a wrong password, so neither can be told apart.
     if (!user) throw new AuthError('AUTH_INVALID_CREDENTIALS', 401, 'Invalid username or password');
@@ -51,8 +52,13 @@ export class AuthService {
     const nextJti = randomId();
     const result = await this.revocation.rotate(claims, nextJti);
     if (result === 'reused') {
-      this.logger.warn(`Refresh token reuse detected: session revoked (sub=${claims.sub} sid=${claims.sid})`);
-      throw new InvalidTokenError('AUTH_REFRESH_REUSED', 'This refresh token was already used; the session is ended');
+      this.logger.warn(
+        `Refresh token reuse detected: session revoked (sub=${claims.sub} sid=${claims.sid})`,
+      );
+      throw new InvalidTokenError(
+        'AUTH_REFRESH_REUSED',
+        'This refresh token was already used; the session is ended',
+      );
     }
     if (result !== 'rotated') throw revokedError();
     const user = await this.findUser(claims);
@@ -64,7 +70,14 @@ export class AuthService {
     await this.revocation.assertActive(claims);
     const user = await this.findUser(claims);
     const { sub, sid, jti } = claims;
-    return { sub, sid, jti, roles: user.roles, claims, ...(this.config.options.findUser && { user }) };
+    return {
+      sub,
+      sid,
+      jti,
+      roles: user.roles,
+      claims,
+      ...(this.config.options.findUser && { user }),
+    };
   }
 
   /** Ends the principal's session: its tokens, and any later issued for it, are refused. */
@@ -87,7 +100,13 @@ export class AuthService {
     };
   }
 
-  private sign(use: TokenUse, user: AuthUser, sid: string, jti: string, ttlSeconds: number): string {
+  private sign(
+    use: TokenUse,
+    user: AuthUser,
+    sid: string,
+    jti: string,
+    ttlSeconds: number,
+  ): string {
     const nowMs = this.config.clock.now();
     const now = Math.floor(nowMs / 1000);
     const custom = use === 'access' ? this.customClaims(user) : {};
@@ -126,7 +145,10 @@ export class AuthService {
     if (!findUser) return { sub: claims.sub, roles: claims.roles };
     const user = await findUser(claims.sub);
     if (!user) {
-      throw new InvalidTokenError('AUTH_USER_INACTIVE', 'The account behind this token is not active');
+      throw new InvalidTokenError(
+        'AUTH_USER_INACTIVE',
+        'The account behind this token is not active',
+      );
     }
     return user;
   }

@@ -18,7 +18,10 @@ const ref = (overrides: Partial<TokenRef> = {}): TokenRef => ({
 });
 
 /** Every RevocationStore implementation must pass this suite. */
-export function revocationStoreContract(setup: () => Promise<StoreUnderTest>, teardown: () => Promise<void>): void {
+export function revocationStoreContract(
+  setup: () => Promise<StoreUnderTest>,
+  teardown: () => Promise<void>,
+): void {
   let t: StoreUnderTest;
   beforeAll(async () => (t = await setup()));
   afterAll(teardown);
@@ -55,9 +58,13 @@ export function revocationStoreContract(setup: () => Promise<StoreUnderTest>, te
   it('lets exactly one of 50 concurrent rotations of one token win', async () => {
     const token = ref();
     await t.store.startSession(token.sid, token.jti, 60_000);
-    const results = await Promise.all(Array.from({ length: 50 }, () => t.store.rotate(token, randomUUID(), 60_000)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => t.store.rotate(token, randomUUID(), 60_000)),
+    );
     expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
-    expect(results.filter((r) => r === 'rotated' || r === 'reused' || r === 'revoked')).toHaveLength(50);
+    expect(
+      results.filter((r) => r === 'rotated' || r === 'reused' || r === 'revoked'),
+    ).toHaveLength(50);
   });
 
   it('revokes a session for as long as its record lives, or the given TTL when it has none', async () => {

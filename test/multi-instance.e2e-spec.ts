@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { startDemo, type RunningDemo } from './support/demo-app';
+import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
+
+/** Two app instances sharing one Redis and one signing key, as behind a load balancer. */
+describeWithRedis('two instances sharing Redis', () => {
+  const prefix = testPrefix();
+  let a: RunningDemo;
+  let b: RunningDemo;
+
+  beforeAll(async () => {
+    const env = {
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+    };
+    [a, b] = await Promise.all([startDemo(env), startDemo(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await deleteKeys(prefix);
+  });
+  beforeEach(() => [a, b].forEach((demo) => demo.clock.advance(0.001)));
+
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  it('refuses on B a session logged out on A', async () => {
+    const { access_token, refresh_token } = await a.login('alice');
+    await b.http.get('/protected').set(bearer(access_token)).expect(200);
+    await a.http.post('/auth/logout').set(bearer(access_token)).expect(200);
+    expect((await b.http.get('/protected').set(bearer(access_token)).expect(401)).body.code).toBe(
+      'AUTH_TOKEN_REVOKED',
+    );
+    await b.http.post('/auth/refresh').set(bearer(refresh_token)).expect(401);
+  });
+
+  it('refuses on A every token of a user who logged out everywhere on B', async () => {
+    const onA = await a.login('bob');
+    const onB = await b.login('bob');
+    a.clock.advance(0.001);
+    b.clock.advance(0.001);
+    await b.http.post('/auth/logout-all').set(bearer(onB.access_token)).expect(200);
+    await a.http.get('/protected').set(bearer(onA.access_token)).expect(401);
+    await a.http.get('/protected').set(bearer(onB.access_token)).expect(401);
+  });
+
+  it('lets exactly one of 50 concurrent refreshes of one token, spread over both, succeed', async () => {
+    const { refresh_token } = await a.login('carol');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? a : b).http.post('/auth/refresh').set(bearer(refresh_token)),
+      ),
+    );
+    const winners = results.filter((r) => r.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(49);
+    // The losers were reuse: the session, the winner's new tokens included, is over.
+    const { access_token } = winners[0]?.body as { access_token: string };
+    expect((await a.http.get('/protected').set(bearer(access_token)).expect(401)).body.code).toBe(
+      'AUTH_TOKEN_REVOKED',
+    );
+  });
+});

@@ -1,0 +1,107 @@
+import type { Redis } from 'ioredis';
+import { startDemo, type RunningDemo } from './support/demo-app';
+import { describeWithRedis } from './support/redis';
+import { RedisServer } from './support/redis-server';
+
+const TIMEOUT_MS = 200;
+
+/**
+ * A Redis of the test's own, stopped and started again: the app must refuse with 503 while it
+ * is away (never 200 for a revoked token, never hang), and recover alone with nothing lost.
+ */
+describeWithRedis('revocation store outage', () => {
+  let redis: RedisServer;
+  let demo: RunningDemo;
+  let inspector: Redis;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    demo = await startDemo({ REDIS_URL: redis.url, REVOCATION_TIMEOUT_MS: String(TIMEOUT_MS) });
+    inspector = redis.client();
+  });
+  afterAll(async () => {
+    inspector.disconnect();
+    await demo.close();
+    await redis.dispose();
+  });
+
+  // A bound on the whole request, so a hang fails the test instead of stalling it.
+  const get = (path: string, token?: string) => {
+    const req = demo.http.get(path).timeout({ response: 5_000 });
+    return token ? req.set('Authorization', `Bearer ${token}`) : req;
+  };
+  const post = (path: string, token: string) =>
+    demo.http.post(path).set('Authorization', `Bearer ${token}`).timeout({ response: 5_000 });
+
+  it('makes one Redis round trip per guarded request, and none on public routes', async () => {
+    const { access_token } = await demo.login('alice');
+    const calls = async () => {
+      const stats = await inspector.info('commandstats');
+      return [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+        .filter(([, name]) => name !== 'info')
+        .reduce((sum, [, , n]) => sum + Number(n), 0);
+    };
+    const before = await calls();
+    for (let i = 0; i < 10; i++) await get('/protected', access_token).expect(200);
+    const afterGuarded = await calls();
+    for (let i = 0; i < 10; i++) await get('/health').expect(200);
+    expect(afterGuarded - before).toBe(10);
+    expect((await calls()) - afterGuarded).toBe(0);
+  });
+
+  it('answers 503 while Redis is down, never 200 for a revoked token, and recovers with nothing lost', async () => {
+    const revoked = await demo.login('alice');
+    const valid = await demo.login('bob');
+    await post('/auth/logout', revoked.access_token).expect(200);
+
+    await redis.stop();
+    for (const token of [valid.access_token, revoked.access_token]) {
+      const res = await get('/protected', token);
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({
+        statusCode: 503,
+        code: 'AUTH_STORE_UNAVAILABLE',
+        message: expect.any(String),
+      });
+      expect(res.headers['retry-after']).toBe('1');
+    }
+    // Nothing that must be recorded claims success.
+    expect((await post('/auth/logout', valid.access_token)).status).toBe(503);
+    expect((await post('/auth/logout-all', valid.access_token)).status).toBe(503);
+    expect((await post('/auth/refresh', valid.refresh_token)).status).toBe(503);
+    const login = await demo.http
+      .post('/auth/login')
+      .send({ username: 'carol', password: 'carol-password' });
+    expect(login.status).toBe(503);
+    expect(login.body.access_token).toBeUndefined();
+    await get('/health').expect(200);
+
+    await redis.start();
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await get('/protected', valid.access_token)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect((await get('/protected', revoked.access_token)).body.code).toBe('AUTH_TOKEN_REVOKED');
+    await post('/auth/refresh', valid.refresh_token).expect(200);
+  });
+
+  it('answers 503 within the timeout when Redis is up but does not answer', async () => {
+    const { access_token } = await demo.login('carol');
+    // DEBUG SLEEP blocks the server like a network cut would: no error, just no answer.
+    const sleeper = redis.client();
+    const sleeping = sleeper.call('DEBUG', 'SLEEP', '1.5').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const res = await get('/protected', access_token);
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('AUTH_STORE_UNAVAILABLE');
+    } finally {
+      await sleeping;
+      sleeper.disconnect();
+    }
+    await get('/protected', access_token).expect(200);
+  });
+});
