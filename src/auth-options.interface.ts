@@ -63,6 +63,11 @@ export interface AuthModuleOptions {
   additionalClaims?: (user: AuthUser) => Record<string, unknown>;
   /** Where revocations and refresh-token rotation state live. Default: in this process's memory. */
   revocation?: RevocationOptions;
+  /**
+   * How many verified access tokens to remember so that their signature is not checked again on
+   * every request (all other checks still run). Default 10000; 0 turns it off.
+   */
+  verifiedTokenCacheSize?: number;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
 }

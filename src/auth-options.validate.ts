@@ -92,6 +92,10 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     if (options[hook] !== undefined && typeof options[hook] !== 'function')
       problems.push(`${hook} must be a function`);
   }
+  const cacheSize = options.verifiedTokenCacheSize;
+  if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) {
+    problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
+  }
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
   const key = supported ? importSigningKey(options, alg, problems) : undefined;
 

@@ -8,6 +8,7 @@ import { Clock } from './common/clock';
 import { AuthExceptionFilter } from './errors/auth-exception.filter';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
 import { JwtStrategy } from './jwt/jwt.strategy';
+import { VerifiedTokenCache } from './jwt/verified-token.cache';
 import { RolesGuard } from './roles/roles.guard';
 import { MemoryRevocationStore } from './revocation/memory-revocation.store';
 import { RedisRevocationStore } from './revocation/redis-revocation.store';
@@ -34,6 +35,7 @@ import { TokenVerifier } from './tokens/token.verifier';
     TokenVerifier,
     RevocationService,
     AuthService,
+    VerifiedTokenCache,
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
@@ -45,6 +47,7 @@ import { TokenVerifier } from './tokens/token.verifier';
     RevocationService,
     RevocationStore,
     TokenVerifier,
+    VerifiedTokenCache,
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,

@@ -1,29 +1,44 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { IncomingHttpHeaders } from 'node:http';
+import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { toAuthError } from '../tokens/token.verifier';
+import { toAuthError, TokenVerifier } from '../tokens/token.verifier';
+import { extractBearerToken } from './bearer-token';
 import { JwtStrategy } from './jwt.strategy';
 import { Public } from './public.decorator';
+import { VerifiedTokenCache } from './verified-token.cache';
+
+type GuardedRequest = { headers: IncomingHttpHeaders; user?: AuthPrincipal };
 
 /**
  * Authenticates the bearer access token through the passport-jwt strategy. Routes marked
- * `@Public()` pass without one; every failure becomes a coded 401.
+ * `@Public()` pass without one; every failure becomes a coded 401 (503 if the revocation store
+ * cannot answer). A token passport-jwt already verified skips only the signature check.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
   constructor(
     private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+    private readonly auth: AuthService,
+    private readonly cache: VerifiedTokenCache,
     strategy: JwtStrategy,
   ) {
     super({ defaultStrategy: strategy.strategyName });
   }
 
-  override canActivate(context: ExecutionContext): Promise<boolean> {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) {
-      return Promise.resolve(true);
+      return true;
     }
-    return super.canActivate(context) as Promise<boolean>;
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const token = extractBearerToken(request);
+    const verified = token === null ? undefined : this.cache.get(token);
+    if (!verified) return super.canActivate(context) as Promise<boolean>;
+    request.user = await this.auth.principalFor(this.verifier.checkClaims(verified, 'access'));
+    return true;
   }
 
   /** passport reports why a token failed in `err` (our checks) or `info` (passport-jwt, jsonwebtoken). */

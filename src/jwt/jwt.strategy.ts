@@ -3,10 +3,12 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
 import { extractBearerToken } from './bearer-token';
+import { VerifiedTokenCache } from './verified-token.cache';
 
 /** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
 const detachedPassport = new passport.Passport();
@@ -23,6 +25,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly auth: AuthService,
+    private readonly cache: VerifiedTokenCache,
   ) {
     super({
       jwtFromRequest: extractBearerToken,
@@ -34,6 +37,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
           done(error);
         }
       },
+      passReqToCallback: true,
       jsonWebTokenOptions: verifier.jsonWebTokenOptions,
       // passport-jwt overwrites these two inside jsonWebTokenOptions with its own top-level
       // values (undefined, false): without them here the pinned algorithm is dropped and
@@ -48,9 +52,15 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     return detachedPassport;
   }
 
-  /** Runs after the signature check: claims, revocation, then the app's user check. */
-  validate(decoded: DecodedToken): Promise<AuthPrincipal> {
-    return this.auth.principalFor(this.verifier.checkClaims(decoded, 'access'));
+  /** Runs after the signature check: claims, then revocation and the app's user check. */
+  validate(
+    request: { headers: IncomingHttpHeaders },
+    decoded: DecodedToken,
+  ): Promise<AuthPrincipal> {
+    const claims = this.verifier.checkClaims(decoded, 'access');
+    const token = extractBearerToken(request);
+    if (token !== null) this.cache.set(token, decoded, claims.exp);
+    return this.auth.principalFor(claims);
   }
 
   onModuleDestroy(): void {

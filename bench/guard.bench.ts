@@ -1,0 +1,158 @@
+/**
+ * `npm run bench`: the demo app under HTTP load, guarded routes against an unguarded one in the
+ * same run, rounds interleaved so drift hits every target alike. Then memory per revocation.
+ * Prints figures, asserts nothing. Servers run in child processes; autocannon runs here.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { MemoryRevocationStore, SystemClock } from '../src/index';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNECTIONS = 50;
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
+
+interface Target {
+  name: string;
+  url: string;
+  token?: string;
+}
+
+async function main(): Promise<void> {
+  const secret = randomBytes(48).toString('base64url');
+  const prefix = `tokenguard-bench:${randomUUID()}:`;
+  const memory = await startServer(3301, { JWT_SECRET: secret });
+  const redis = await startServer(3302, {
+    JWT_SECRET: secret,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+  });
+  try {
+    const alice = await login(3301);
+    const aliceOnRedis = await login(3302);
+    const targets: Target[] = [
+      { name: 'unguarded GET /health', url: 'http://127.0.0.1:3301/health' },
+      {
+        name: 'GET /protected (memory store)',
+        url: 'http://127.0.0.1:3301/protected',
+        token: alice,
+      },
+      {
+        name: 'GET /protected (Redis store)',
+        url: 'http://127.0.0.1:3302/protected',
+        token: aliceOnRedis,
+      },
+      {
+        name: 'GET /admin/users (memory, roles)',
+        url: 'http://127.0.0.1:3301/admin/users',
+        token: alice,
+      },
+    ];
+    for (const target of targets) await load(target, 1); // warm-up: JIT, connections
+    const results = new Map<string, autocannon.Result[]>(targets.map((t) => [t.name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of targets) results.get(target.name)?.push(await load(target, SECONDS));
+      process.stdout.write(`round ${round}/${ROUNDS} done\n`);
+    }
+    report(targets, results);
+  } finally {
+    memory.kill();
+    redis.kill();
+    const client = new Redis(REDIS_URL);
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    client.disconnect();
+  }
+  measureMemory();
+}
+
+function report(targets: Target[], results: Map<string, autocannon.Result[]>): void {
+  const median = (values: number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const rows = targets.map((t) => {
+    const runs = results.get(t.name) ?? [];
+    return {
+      name: t.name,
+      rps: median(runs.map((r) => r.requests.average)),
+      p50: median(runs.map((r) => r.latency.p50)),
+      p99: median(runs.map((r) => r.latency.p99)),
+      errors: runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+    };
+  });
+  const base = rows[0]?.rps ?? 1;
+  console.log(
+    `\nmedian of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
+  );
+  console.log('target                              req/s   p50 ms  p99 ms  vs unguarded  non-2xx');
+  for (const row of rows) {
+    console.log(
+      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${`${((row.rps / base) * 100).toFixed(1)}%`.padStart(13)} ${String(row.errors).padStart(8)}`,
+    );
+  }
+}
+
+/** Heap bytes per entry for 100,000 revocations in the in-memory store, ids included. */
+function measureMemory(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return console.log('\nmemory: run with node --expose-gc to measure');
+  const count = 100_000;
+  for (const kind of ['session (logout)', 'single token'] as const) {
+    const store = new MemoryRevocationStore(new SystemClock());
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < count; i++) {
+      const id = randomBytes(16).toString('base64url');
+      void (kind === 'single token'
+        ? store.revokeToken(id, 900_000)
+        : store.revokeSession(id, 604_800_000));
+    }
+    gc();
+    const bytes = (process.memoryUsage().heapUsed - before) / count;
+    console.log(`memory per revoked ${kind}: ${bytes.toFixed(0)} bytes (${store.size} entries)`);
+    store.onModuleDestroy();
+  }
+}
+
+function load(target: Target, duration: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: target.url,
+    connections: CONNECTIONS,
+    duration,
+    headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+  });
+}
+
+async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`demo on port ${port} did not start`);
+}
+
+async function login(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+void main();
