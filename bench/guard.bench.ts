@@ -20,6 +20,8 @@ interface Target {
   name: string;
   url: string;
   token?: string;
+  /** Index of the unguarded target this one is compared with. */
+  baseline?: number;
 }
 
 async function main(): Promise<void> {
@@ -34,22 +36,27 @@ async function main(): Promise<void> {
   try {
     const alice = await login(3301);
     const aliceOnRedis = await login(3302);
+    // Each guarded target is compared with the unguarded route of the same server process.
     const targets: Target[] = [
       { name: 'unguarded GET /health', url: 'http://127.0.0.1:3301/health' },
       {
         name: 'GET /protected (memory store)',
         url: 'http://127.0.0.1:3301/protected',
         token: alice,
-      },
-      {
-        name: 'GET /protected (Redis store)',
-        url: 'http://127.0.0.1:3302/protected',
-        token: aliceOnRedis,
+        baseline: 0,
       },
       {
         name: 'GET /admin/users (memory, roles)',
         url: 'http://127.0.0.1:3301/admin/users',
         token: alice,
+        baseline: 0,
+      },
+      { name: 'unguarded GET /health (Redis app)', url: 'http://127.0.0.1:3302/health' },
+      {
+        name: 'GET /protected (Redis store)',
+        url: 'http://127.0.0.1:3302/protected',
+        token: aliceOnRedis,
+        baseline: 3,
       },
     ];
     for (const target of targets) await load(target, 1); // warm-up: JIT, connections
@@ -83,16 +90,18 @@ function report(targets: Target[], results: Map<string, autocannon.Result[]>): v
       errors: runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
     };
   });
-  const base = rows[0]?.rps ?? 1;
   console.log(
     `\nmedian of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
   );
   console.log('target                              req/s   p50 ms  p99 ms  vs unguarded  non-2xx');
-  for (const row of rows) {
+  rows.forEach((row, i) => {
+    const baseline = targets[i]?.baseline;
+    const ratio =
+      baseline === undefined ? '' : `${((row.rps / (rows[baseline]?.rps ?? 1)) * 100).toFixed(1)}%`;
     console.log(
-      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${`${((row.rps / base) * 100).toFixed(1)}%`.padStart(13)} ${String(row.errors).padStart(8)}`,
+      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${ratio.padStart(13)} ${String(row.errors).padStart(8)}`,
     );
-  }
+  });
 }
 
 /** Heap bytes per entry for 100,000 revocations in the in-memory store, ids included. */
