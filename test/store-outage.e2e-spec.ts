@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { RedisRevocationStore } from '../src/index';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { describeWithRedis } from './support/redis';
 import { RedisServer } from './support/redis-server';
@@ -103,5 +105,32 @@ describeWithRedis('revocation store outage', () => {
       sleeper.disconnect();
     }
     await get('/protected', access_token).expect(200);
+  });
+});
+
+describeWithRedis('Redis eviction policy check', () => {
+  it.each([
+    ['allkeys-lru', true],
+    ['volatile-ttl', true],
+    ['noeviction', false],
+  ])('warns at start-up when maxmemory-policy is %s: %s', async (policy, warns) => {
+    const redis = await RedisServer.start(['--maxmemory-policy', policy]);
+    // Nest's own hook for capturing what is logged.
+    const warnings: string[] = [];
+    Logger.overrideLogger({
+      log() {},
+      error() {},
+      warn: (message: unknown) => warnings.push(String(message)),
+    });
+    const store = new RedisRevocationStore({ redis: redis.url, keyPrefix: 'x:', timeoutMs: 500 });
+    try {
+      await store.onModuleInit();
+      await new Promise((r) => setTimeout(r, 200)); // the check runs once the connection is ready
+      expect(warnings.some((m) => m.includes(`maxmemory-policy is "${policy}"`))).toBe(warns);
+    } finally {
+      Logger.overrideLogger(false);
+      await store.onModuleDestroy();
+      await redis.dispose();
+    }
   });
 });

@@ -10,10 +10,14 @@ export class RedisServer {
   private process?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'tokenguard-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await sparePort());
+  /** `extraArgs` are more redis-server options, such as `['--maxmemory-policy', 'allkeys-lru']`. */
+  static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await sparePort(), extraArgs);
     await server.start();
     return server;
   }
@@ -22,26 +26,14 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts (again), with an append-only file so what was written survives a restart. */
+  /** Starts the server (again). */
   async start(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--dir',
-        this.dir,
-        '--enable-debug-command',
-        'local',
-      ],
+      // An append-only file, so what was written survives a restart; DEBUG for the hang test.
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes']
+        .concat(['--appendfsync', 'always', '--dir', this.dir, '--enable-debug-command', 'local'])
+        .concat(this.extraArgs),
       { stdio: 'ignore' },
     );
     await this.waitUntil(true);
