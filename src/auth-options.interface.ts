@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from './common/clock';
 import type { RevocationStore } from './revocation/revocation-store';
@@ -29,9 +29,36 @@ export interface AuthUser {
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** A key as PEM text, a KeyObject, or a JWK (object, or JSON text). */
+export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
+
+/** One key of the ring. Key material by value or from a file (PEM or JWK JSON). */
+export interface KeyOptions {
+  /** The one algorithm this key signs and verifies with. */
+  alg: JwtAlgorithm;
+  /** Default: derived from the key (a truncated RFC 7638 thumbprint). */
+  kid?: string;
+  /** HS*: at least as many random bytes as the hash (32, 48, 64). */
+  secret?: string | Buffer | KeyObject | JsonWebKey;
+  secretFile?: string;
+  /** RS*, PS*, ES*: the active (first) key's private key; its public key is derived. */
+  privateKey?: KeyMaterial;
+  privateKeyFile?: string;
+  /** RS*, PS*, ES*: the public key of a key that only verifies (retired, or a verify-only ring). */
+  publicKey?: KeyMaterial;
+  publicKeyFile?: string;
+}
+
 /** Options of `AuthModule.forRoot` / `forRootAsync`. Checked once at start-up. */
 export interface AuthModuleOptions {
-  /** Signing algorithm. Default `HS256`. */
+  /**
+   * The key ring: the first key signs every new token, the others only verify (give their public
+   * keys) until tokens they signed have expired. Instead of the single-key options below.
+   */
+  keys?: KeyOptions[];
+  /** A ring that only verifies (a resource server): no key signs, every key is public. */
+  verifyOnly?: boolean;
+  /** Single-key shorthand: signing algorithm. Default `HS256`. */
   algorithm?: JwtAlgorithm;
   /** HMAC secret for HS*: at least as many bytes as the hash (32, 48, 64), random, not a placeholder. */
   secret?: string | Buffer | KeyObject;

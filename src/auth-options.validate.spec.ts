@@ -22,11 +22,11 @@ function problemsOf(options: Partial<AuthModuleOptions> & Record<string, unknown
 describe('resolveAuthConfig', () => {
   it('accepts a strong secret and applies the defaults', () => {
     const config = resolveAuthConfig(valid());
-    expect(config.key.alg).toBe('HS256');
+    expect(config.keys.signing?.alg).toBe('HS256');
     expect(config.accessTokenTtlSeconds).toBe(900);
     expect(config.refreshTokenTtlSeconds).toBe(604800);
     expect(config.clockToleranceSeconds).toBe(30);
-    expect(config.key.kid).toMatch(/^[\w-]{16}$/);
+    expect(config.keys.signing?.kid).toMatch(/^[\w-]{16}$/);
   });
 
   it('refuses missing options', () => {
@@ -77,11 +77,15 @@ describe('resolveAuthConfig', () => {
     [{ issuer: undefined }, 'issuer is required'],
     [{ audience: '  ' }, 'audience is required'],
     [{ findUser: 'users' }, 'findUser must be a function'],
-    [{ keyId: '../../etc/passwd' }, 'keyId must be'],
+    [{ keyId: '../../etc/passwd' }, 'kid must be'],
   ])('refuses %j', (options, expected) => {
     expect(problemsOf(options as Partial<AuthModuleOptions>)).toEqual([
       expect.stringContaining(expected),
     ]);
+  });
+
+  it('refuses an unknown (misspelt) option instead of ignoring it', () => {
+    expect(problemsOf({ accessTokenTTL: 5 } as never)).toEqual(['unknown options: accessTokenTTL']);
   });
 
   it('lists every problem in one error', () => {
@@ -108,21 +112,21 @@ describe('resolveAuthConfig', () => {
           algorithm: 'RS256',
           privateKey,
         });
-        expect(config.key.verificationKey.type).toBe('public');
+        expect(config.keys.signing?.verificationKey.type).toBe('public');
       }
     });
 
     it.each([
       ['RS256 with a 1024-bit key', 'RS256', () => rsa(1024), 'at least 2048'],
       ['ES256 with a P-384 key', 'ES256', () => ec('secp384r1'), 'prime256v1'],
-      ['RS256 with an EC key', 'RS256', () => ec('prime256v1'), 'must be an RSA key'],
+      ['RS256 with an EC key', 'RS256', () => ec('prime256v1'), 'needs an RSA key'],
       [
         'ES256 with a public key',
         'ES256',
         () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey,
-        'must be a private key',
+        'not a readable private key',
       ],
-      ['ES256 with garbage', 'ES256', () => 'not a pem', 'not a readable PEM'],
+      ['ES256 with garbage', 'ES256', () => 'not a pem', 'not a readable private key'],
     ] as [string, 'RS256' | 'ES256', () => KeyObject | string, string][])(
       'refuses %s',
       (_name, algorithm, key, expected) => {
@@ -135,8 +139,8 @@ describe('resolveAuthConfig', () => {
     it('refuses an HMAC secret with an asymmetric algorithm', () => {
       expect(problemsOf({ algorithm: 'RS256' })).toEqual(
         expect.arrayContaining([
-          expect.stringContaining('secret is not used'),
-          expect.stringContaining('privateKey is required'),
+          expect.stringContaining('not a secret'),
+          expect.stringContaining('a private key is required'),
         ]),
       );
     });

@@ -12,12 +12,12 @@ import {
 } from './auth-options.interface';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
-import { importSigningKey, type SigningKey } from './keys/signing-key';
+import { buildKeyRing, type KeyRing } from './keys/key-ring';
 
 /** The options after validation: defaults applied, keys imported. Injected wherever options are read. */
 export class AuthConfig {
   readonly options!: AuthModuleOptions;
-  readonly key!: SigningKey;
+  readonly keys!: KeyRing;
   readonly accessTokenTtlSeconds!: number;
   readonly refreshTokenTtlSeconds!: number;
   readonly clockToleranceSeconds!: number;
@@ -43,18 +43,33 @@ export type ResolvedRevocationOptions = Omit<
 > &
   Required<Pick<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'>>;
 
+const KNOWN_OPTIONS = new Set<string>([
+  'keys',
+  'verifyOnly',
+  'algorithm',
+  'secret',
+  'privateKey',
+  'keyId',
+  'issuer',
+  'audience',
+  'accessTokenTtlSeconds',
+  'refreshTokenTtlSeconds',
+  'clockToleranceSeconds',
+  'validateCredentials',
+  'findUser',
+  'additionalClaims',
+  'revocation',
+  'verifiedTokenCacheSize',
+  'clock',
+] satisfies (keyof AuthModuleOptions)[]);
+
 /** Validates every option and throws one AuthConfigError naming each bad one. */
 export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthConfig {
   if (!options) throw new AuthConfigError(['AuthModule options are missing']);
   const problems: string[] = [];
+  const unknown = Object.keys(options).filter((name) => !KNOWN_OPTIONS.has(name));
+  if (unknown.length > 0) problems.push(`unknown options: ${unknown.join(', ')}`);
 
-  const alg = options.algorithm ?? 'HS256';
-  const supported = (SUPPORTED_ALGORITHMS as readonly string[]).includes(alg);
-  if (!supported) {
-    problems.push(
-      `algorithm "${String(alg)}" is not allowed; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
-    );
-  }
   for (const name of ['issuer', 'audience'] as const) {
     const value: unknown = options[name];
     if (typeof value !== 'string' || value.trim() === '') problems.push(`${name} is required`);
@@ -97,11 +112,11 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
   }
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
-  const key = supported ? importSigningKey(options, alg, problems) : undefined;
+  const keys = buildKeyRing(options, problems);
 
   if (
     problems.length > 0 ||
-    !key ||
+    !keys ||
     access === undefined ||
     refresh === undefined ||
     tolerance === undefined
@@ -110,7 +125,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   }
   return new AuthConfig({
     options,
-    key,
+    keys,
     accessTokenTtlSeconds: access,
     refreshTokenTtlSeconds: refresh,
     clockToleranceSeconds: tolerance,

@@ -41,6 +41,29 @@ describe('JwtAuthGuard on GET /protected', () => {
     await get(access, 'bearer').expect(200);
   });
 
+  it('accepts a tab after the scheme, and refuses a header carrying more than one token', async () => {
+    await demo.http.get('/protected').set('Authorization', `Bearer\t${access}`).expect(200);
+    await expect401(`${access} ${access}`, 'AUTH_TOKEN_MALFORMED');
+    await expect401(`${access}, Basic eDp5`, 'AUTH_TOKEN_MALFORMED');
+  });
+
+  it('reads typ as a media type: any case, application/ prefix optional (RFC 7515 4.1.9)', async () => {
+    await get(resign(access, demo.secret, (_c, h) => (h.typ = 'application/AT+JWT'))).expect(200);
+    await expect401(
+      resign(access, demo.secret, (_c, h) => (h.typ = 'JWT')),
+      'AUTH_TOKEN_WRONG_TYPE',
+    );
+  });
+
+  it('refuses a token that lives longer than this server issues them for', async () => {
+    const edited = resign(access, demo.secret, (c) => (c.exp = Number(c.iat) + 10 * 24 * 3600));
+    await expect401(edited, 'AUTH_TOKEN_CLAIMS_INVALID');
+    await expect401(
+      resign(access, demo.secret, (c) => (c.exp = 1e300)),
+      'AUTH_TOKEN_CLAIMS_INVALID',
+    );
+  });
+
   it('refuses a missing token with a bare challenge (RFC 6750 section 3.1)', async () => {
     const res = await expect401(undefined, 'AUTH_TOKEN_MISSING');
     expect(res.headers['www-authenticate']).toBe('Bearer');

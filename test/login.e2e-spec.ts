@@ -74,6 +74,24 @@ describe('POST /auth/login', () => {
     expect(res.text).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });
 
+  it('answers 400, not 500, for deeply nested JSON', async () => {
+    for (const field of ['username', 'password']) {
+      const body = `{"${field}":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+      const res = await demo.http
+        .post('/auth/login')
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('AUTH_REQUEST_INVALID');
+    }
+    const refresh = `{"refresh_token":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+    await demo.http
+      .post('/auth/refresh')
+      .set('Content-Type', 'application/json')
+      .send(refresh)
+      .expect(400);
+  });
+
   it('answers 400 for a form-encoded or plain-text body', async () => {
     await demo.http
       .post('/auth/login')

@@ -21,6 +21,7 @@ import {
   RolesGuard,
   type AuthModuleOptions,
   type AuthPrincipal,
+  InvalidTokenError,
 } from '../src/index';
 
 const options = (): AuthModuleOptions => ({
@@ -153,6 +154,87 @@ describe('two apps in one process', () => {
         .expect(401);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('hooks and principals', () => {
+  @Controller()
+  class PrincipalController {
+    @Get('me') me(@CurrentUser() user: AuthPrincipal) {
+      return user.sub;
+    }
+
+    @Get('app-error') appError() {
+      throw new InvalidTokenError('AUTH_TOKEN_REVOKED', 'jeton révoqué ✓\r\nX-Injected: "yes"');
+    }
+
+    /** A careless handler: it must not change what the next request with this token sees. */
+    @Get('mutate') mutate(@CurrentUser() user: AuthPrincipal) {
+      try {
+        (user.roles as string[]).push('admin');
+        (user.claims as { sub: string }).sub = 'someone-else';
+      } catch {
+        // frozen: the change is refused
+      }
+      return { roles: user.roles };
+    }
+  }
+
+  it('keeps one request from changing the principal another request gets', async () => {
+    const app = await boot(AuthModule.forRoot(options()), PrincipalController);
+    try {
+      const token = await tokenFor(app);
+      for (let i = 0; i < 3; i++) {
+        const res = await request(app.getHttpServer())
+          .get('/mutate')
+          .set('Authorization', `Bearer ${token}`);
+        expect(res.body).toEqual({ roles: ['editor'] });
+      }
+      await request(app.getHttpServer())
+        .get('/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200, 'ann');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps an app-made error message out of the header where it would break it', async () => {
+    const app = await boot(AuthModule.forRoot(options()), PrincipalController);
+    try {
+      const token = await tokenFor(app);
+      const res = await request(app.getHttpServer())
+        .get('/app-error')
+        .set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer error="invalid_token", error_description="jeton rvoqu X-Injected: yes"',
+      );
+      expect(res.headers['x-injected']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("reports a failing findUser as the server's fault, not as a bad token", async () => {
+    const failing = AuthModule.forRoot({
+      ...options(),
+      findUser: () => Promise.reject(new Error('database down')),
+    });
+    const app = await boot(failing, PrincipalController);
+    try {
+      const token = await tokenFor(app);
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app.getHttpServer())
+          .get('/me')
+          .set('Authorization', `Bearer ${token}`);
+        expect(res.status).toBe(500);
+        expect(res.headers['www-authenticate']).toBeUndefined();
+        expect(res.text).not.toContain('database down');
+      }
+    } finally {
+      await app.close();
     }
   });
 });

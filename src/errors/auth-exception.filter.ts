@@ -18,7 +18,7 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
     if (status === HttpStatus.UNAUTHORIZED) {
       const challenge =
         error instanceof InvalidTokenError
-          ? `Bearer error="invalid_token", error_description="${error.message}"`
+          ? `Bearer error="invalid_token", error_description="${error.message.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')}"`
           : 'Bearer';
       httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     }

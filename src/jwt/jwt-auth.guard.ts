@@ -48,6 +48,6 @@ export class JwtAuthGuard extends AuthGuard() {
     info: unknown,
   ): TUser {
     if (user && !err) return user;
-    throw toAuthError(err ?? info);
+    throw toAuthError(err ?? info) as Error;
   }
 }

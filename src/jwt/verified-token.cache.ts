@@ -33,11 +33,20 @@ export class VerifiedTokenCache {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     const expiresMs = (exp + this.config.clockToleranceSeconds) * 1000;
-    this.entries.set(token, { ...decoded, expiresMs });
+    // Every request presenting this token gets these claims: a handler must not change them for the next.
+    this.entries.set(token, { ...deepFreeze(decoded), expiresMs });
   }
 
   /** Forgets every entry: after the keys change, tokens must be verified again. */
   clear(): void {
     this.entries.clear();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

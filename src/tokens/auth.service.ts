@@ -125,7 +125,11 @@ export class AuthService {
       token_use: use,
       roles: [...user.roles],
     };
-    const { key } = this.config;
+    const key = this.config.keys.signing;
+    if (!key?.signingKey)
+      throw new AuthConfigError([
+        'this key ring only verifies (verifyOnly): it cannot issue tokens',
+      ]);
     const typ = use === 'access' ? ACCESS_TOKEN_TYP : REFRESH_TOKEN_TYP;
     return this.jwt.sign(claims, {
       algorithm: key.alg,

@@ -24,7 +24,7 @@ export interface DecodedToken {
  */
 @Injectable()
 export class TokenVerifier {
-  /** jsonwebtoken options: one pinned algorithm; time is checked by `checkClaims` against the Clock. */
+  /** jsonwebtoken options: the ring's algorithms (each key is pinned to one by `keyFor`); time is checked by `checkClaims` against the Clock. */
   readonly jsonWebTokenOptions;
 
   constructor(
@@ -32,7 +32,7 @@ export class TokenVerifier {
     private readonly jwt: JwtService,
   ) {
     this.jsonWebTokenOptions = {
-      algorithms: [config.key.alg],
+      algorithms: config.keys.algorithms,
       complete: true as const,
       ignoreExpiration: true,
       ignoreNotBefore: true,
@@ -49,25 +49,13 @@ export class TokenVerifier {
     }
     if (!JWS_COMPACT.test(token)) throw malformed();
     const header = parseSegment(token.slice(0, token.indexOf('.')));
-    const { key } = this.config;
-    if (header.alg !== key.alg) {
-      throw new InvalidTokenError(
-        'AUTH_TOKEN_ALGORITHM_REFUSED',
-        `The token must be signed with ${key.alg}`,
-      );
-    }
-    if (header.kid !== undefined && header.kid !== key.kid) {
-      throw new InvalidTokenError(
-        'AUTH_TOKEN_KEY_UNKNOWN',
-        'The token names a key this server does not have',
-      );
-    }
     if (REFUSED_HEADERS.some((name) => name in header)) {
       throw new InvalidTokenError(
         'AUTH_TOKEN_HEADER_REFUSED',
         'The token header carries a parameter that is not accepted',
       );
     }
+    const key = this.config.keys.resolve(header);
     return key.verificationKey;
   }
 
@@ -76,7 +64,7 @@ export class TokenVerifier {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
       throw malformed();
     const claims = payload as Partial<TokenClaims>;
-    if (header.typ !== TYP_OF[expected] || claims.token_use !== expected) {
+    if (mediaType(header.typ) !== TYP_OF[expected] || claims.token_use !== expected) {
       throw new InvalidTokenError('AUTH_TOKEN_WRONG_TYPE', `An ${expected} token is required here`);
     }
     const missing: string[] = (['sub', 'jti', 'sid'] as const).filter(
@@ -110,6 +98,17 @@ export class TokenVerifier {
     const now = this.config.clock.now() / 1000;
     const leeway = this.config.clockToleranceSeconds;
     const valid = claims as TokenClaims;
+    // A token made with a shared key by another tool cannot outlive what this server would issue.
+    const ttl =
+      expected === 'access'
+        ? this.config.accessTokenTtlSeconds
+        : this.config.refreshTokenTtlSeconds;
+    if (valid.exp - valid.iat > ttl + leeway) {
+      throw new InvalidTokenError(
+        'AUTH_TOKEN_CLAIMS_INVALID',
+        'The token lives longer than this server allows',
+      );
+    }
     if (now >= valid.exp + leeway)
       throw new InvalidTokenError('AUTH_TOKEN_EXPIRED', 'The token has expired');
     if (now + leeway < valid.nbf)
@@ -132,27 +131,31 @@ export class TokenVerifier {
         secret: this.keyFor(token) as unknown as string,
       });
     } catch (error) {
-      throw toAuthError(error);
+      throw toAuthError(error) as Error;
     }
     return this.checkClaims(decoded, expected);
   }
 }
 
+/** Errors jsonwebtoken raises for a token; anything else (an app's findUser failing) is not a token's fault. */
+const JSONWEBTOKEN_ERRORS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
+
 /**
  * Maps what passport-jwt or jsonwebtoken reports to our errors. The format, algorithm and key
  * were checked before jsonwebtoken ran, so what it still refuses is a bad signature or a
- * payload that is not JSON.
+ * payload that is not JSON. Any other error is returned as it is, to become a logged 500.
  */
-export function toAuthError(error: unknown): AuthError {
+export function toAuthError(error: unknown): unknown {
   if (isAuthError(error)) return error;
-  if (error instanceof Error && error.message === 'invalid signature') {
+  if (error instanceof Error && error.message === 'No auth token') return missingToken();
+  if (!(error instanceof Error) || !JSONWEBTOKEN_ERRORS.has(error.name)) return error;
+  if (error.message === 'invalid signature') {
     return new InvalidTokenError(
       'AUTH_TOKEN_SIGNATURE_INVALID',
       'The token signature is invalid',
       error,
     );
   }
-  if (error instanceof Error && error.message === 'No auth token') return missingToken();
   return malformed(error);
 }
 
@@ -176,6 +179,10 @@ function parseSegment(segment: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed();
   return value as Record<string, unknown>;
 }
+
+/** `typ` is a media type: compared without case, with the `application/` prefix optional. */
+const mediaType = (typ: unknown): string | undefined =>
+  typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
 
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0;

@@ -6,6 +6,7 @@ import type { ValidationError } from 'class-validator';
 import { AuthError, type Clock } from '../../src/index';
 import { loadDemoConfig, type DemoConfig } from './demo-config';
 import { DemoModule } from './demo.module';
+import { rejectDeepJson } from './json-depth';
 
 export interface DemoAppOptions {
   /** Read from `env` (default process.env) when not given. */
@@ -26,6 +27,7 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestE
   });
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '16kb' });
+  app.use(rejectDeepJson(16));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
