@@ -85,7 +85,7 @@ describe('resolveAuthConfig', () => {
   });
 
   it('refuses an unknown (misspelt) option instead of ignoring it', () => {
-    expect(problemsOf({ accessTokenTTL: 5 } as never)).toEqual(['unknown options: accessTokenTTL']);
+    expect(problemsOf({ accessTokenTTL: 5 })).toEqual(['unknown options: accessTokenTTL']);
   });
 
   it('lists every problem in one error', () => {

@@ -5,11 +5,7 @@ import {
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
 } from './auth.constants';
-import {
-  SUPPORTED_ALGORITHMS,
-  type AuthModuleOptions,
-  type RevocationOptions,
-} from './auth-options.interface';
+import type { AuthModuleOptions, RevocationOptions } from './auth-options.interface';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';

@@ -337,7 +337,7 @@ function isPrivate(input: KeyMaterial): boolean {
   if (input instanceof KeyObject) return input.type === 'private';
   if (isJwk(input)) return 'd' in input;
   try {
-    createPrivateKey(input as string | Buffer);
+    createPrivateKey(input);
     return true;
   } catch {
     return false;
