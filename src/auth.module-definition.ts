@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
+import { createJwksController } from './keys/jwks.controller';
 import { RolesGuard } from './roles/roles.guard';
 
 /** Set beside the options because they decide which providers exist, before any factory runs. */
@@ -13,6 +14,8 @@ export interface AuthModuleExtras {
    * token unless marked `@Public()`. Default true: a forgotten guard should not open a route.
    */
   globalGuards: boolean;
+  /** Where the JWKS document is served (public keys only); `false` serves none. Default `/.well-known/jwks.json`. */
+  jwksPath: string | false;
 }
 
 const GLOBAL_GUARDS: Provider[] = [
@@ -28,9 +31,13 @@ export const {
 } = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createAuthOptions')
-  .setExtras<AuthModuleExtras>({ isGlobal: false, globalGuards: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-    providers: [...(definition.providers ?? []), ...(extras.globalGuards ? GLOBAL_GUARDS : [])],
-  }))
+  .setExtras<AuthModuleExtras>(
+    { isGlobal: false, globalGuards: true, jwksPath: '/.well-known/jwks.json' },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: [...(definition.providers ?? []), ...(extras.globalGuards ? GLOBAL_GUARDS : [])],
+      controllers: extras.jwksPath ? [createJwksController(extras.jwksPath)] : [],
+    }),
+  )
   .build();

@@ -5,6 +5,8 @@ export {
   type AuthModuleOptions,
   type AuthUser,
   type JwtAlgorithm,
+  type KeyMaterial,
+  type KeyOptions,
   type RevocationOptions,
 } from './auth-options.interface';
 export { AuthConfig } from './auth-options.validate';
@@ -28,6 +30,7 @@ export {
 } from './errors/auth.errors';
 export { AuthExceptionFilter } from './errors/auth-exception.filter';
 export { extractBearerToken } from './jwt/bearer-token';
+export { KeyRing, type PublicJwk, type RingKey } from './keys/key-ring';
 export { CurrentUser } from './jwt/current-user.decorator';
 export { JwtAuthGuard } from './jwt/jwt-auth.guard';
 export { JwtStrategy } from './jwt/jwt.strategy';

@@ -4,12 +4,13 @@ import {
   Injectable,
   Module,
   UseGuards,
+  type DynamicModule,
   type INestApplication,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { bootApp } from './support/auth-app';
 import {
   AuthConfigError,
   AuthModule,
@@ -58,15 +59,8 @@ class OptionsFactory {
 @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
 class OptionsModule {}
 
-async function boot(
-  authModule: ReturnType<typeof AuthModule.forRoot>,
-  controller: Type = GlobalController,
-): Promise<INestApplication> {
-  @Module({ imports: [authModule], controllers: [controller] })
-  class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-  return app.init();
-}
+const boot = (authModule: DynamicModule, controller: Type = GlobalController) =>
+  bootApp(authModule, controller);
 
 async function tokenFor(app: INestApplication): Promise<string> {
   return (await app.get(AuthService).login('ann', 'any')).access_token;

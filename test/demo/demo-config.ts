@@ -1,10 +1,11 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   parseDurationSeconds,
   SUPPORTED_ALGORITHMS,
   type AuthModuleOptions,
   type JwtAlgorithm,
+  type KeyOptions,
 } from '../../src/index';
 
 /** Everything the demo reads from its environment, checked in one place. */
@@ -36,10 +37,13 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
     problems.push(`JWT_ALGORITHM must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
   }
-  const keys = signingKeyFromEnv(env, algorithm, problems, warnings);
+  const active = {
+    alg: algorithm,
+    kid: env.JWT_KEY_ID || undefined,
+    ...signingKeyFromEnv(env, algorithm, problems, warnings),
+  };
   const auth = {
-    algorithm,
-    ...keys,
+    keys: [active, ...retiredKeysFromEnv(env, problems)],
     issuer: env.JWT_ISSUER || 'tokenguard-demo',
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
     accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL'),
@@ -64,12 +68,26 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   };
 }
 
+/** `JWT_RETIRED_JWKS_FILE`: the previous deployment's JWKS; its keys keep verifying until removed. */
+function retiredKeysFromEnv(env: NodeJS.ProcessEnv, problems: string[]): KeyOptions[] {
+  if (!env.JWT_RETIRED_JWKS_FILE) return [];
+  try {
+    const { keys } = JSON.parse(readFileSync(env.JWT_RETIRED_JWKS_FILE, 'utf8')) as {
+      keys: (JsonWebKey & { alg: JwtAlgorithm; kid?: string })[];
+    };
+    return keys.map((jwk) => ({ alg: jwk.alg, kid: jwk.kid, publicKey: jwk }));
+  } catch {
+    problems.push('JWT_RETIRED_JWKS_FILE must be a readable JWKS file ({"keys": [...]})');
+    return [];
+  }
+}
+
 function signingKeyFromEnv(
   env: NodeJS.ProcessEnv,
   algorithm: JwtAlgorithm,
   problems: string[],
   warnings: string[],
-): Pick<AuthModuleOptions, 'secret' | 'privateKey'> {
+): Pick<KeyOptions, 'secret' | 'privateKey'> {
   if (env.JWT_SECRET) return { secret: env.JWT_SECRET };
   if (env.JWT_PRIVATE_KEY) return { privateKey: env.JWT_PRIVATE_KEY.replace(/\\n/g, '\n') };
   if (env.JWT_PRIVATE_KEY_FILE) {
