@@ -185,6 +185,13 @@ describe('JwtAuthGuard on GET /protected', () => {
     );
   });
 
+  it('refuses b64: false (RFC 7797 is not for JWTs)', async () => {
+    await expect401(
+      resign(access, demo.secret, (_c, h) => (h.b64 = false)),
+      'AUTH_TOKEN_HEADER_REFUSED',
+    );
+  });
+
   it.each(['jku', 'jwk', 'x5u', 'x5c', 'crit'])(
     'refuses a token carrying a "%s" header',
     async (name) => {

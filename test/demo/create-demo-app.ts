@@ -24,6 +24,8 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestE
     logger: logger ?? ['log', 'warn', 'error'],
     // JSON only: a form-encoded body would let any site's HTML form post to the API (login CSRF).
     bodyParser: false,
+    // Throw instead of exiting, so callers (main, tests) decide what a bad configuration does.
+    abortOnError: false,
   });
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '16kb' });

@@ -26,8 +26,13 @@ export interface RunningDemo {
 /** Boots the real demo app on an ephemeral port, with a fresh random secret and a hand-driven clock. */
 export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<RunningDemo> {
   const secret = env.JWT_SECRET ?? randomBytes(48).toString('base64url');
+  const asymmetric = Boolean(env.JWT_PRIVATE_KEY || env.JWT_PRIVATE_KEY_FILE);
   const clock = new TestClock();
-  const app = await createDemoApp({ env: { ...env, JWT_SECRET: secret }, clock, logger: false });
+  const app = await createDemoApp({
+    env: asymmetric ? env : { ...env, JWT_SECRET: secret },
+    clock,
+    logger: false,
+  });
   await app.init();
   const http = request(app.getHttpServer());
   return {
