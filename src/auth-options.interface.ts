@@ -88,6 +88,8 @@ export interface AuthModuleOptions {
   findUser?: (sub: string) => MaybePromise<AuthUser | null | undefined>;
   /** Adds custom claims to access tokens. Reserved claims (sub, iss, roles, ...) always win. */
   additionalClaims?: (user: AuthUser) => Record<string, unknown>;
+  /** Sliding sessions: renew access tokens near expiry through `X-New-Token`. Default: off. */
+  sliding?: SlidingOptions;
   /** Where revocations and refresh-token rotation state live. Default: in this process's memory. */
   revocation?: RevocationOptions;
   /**
@@ -97,6 +99,14 @@ export interface AuthModuleOptions {
   verifiedTokenCacheSize?: number;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
+}
+
+/** Sliding session settings. */
+export interface SlidingOptions {
+  /** A guarded response renews an access token with less than this many seconds left. */
+  renewWithinSeconds: number;
+  /** No renewal past this many seconds after login (`auth_time`), however active. Default 43200 (12 h). */
+  sessionMaxAgeSeconds?: number;
 }
 
 /** Revocation store settings. */

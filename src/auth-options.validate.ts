@@ -4,8 +4,9 @@ import {
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
+  DEFAULT_SESSION_MAX_AGE_SECONDS,
 } from './auth.constants';
-import type { AuthModuleOptions, RevocationOptions } from './auth-options.interface';
+import type { AuthModuleOptions, RevocationOptions, SlidingOptions } from './auth-options.interface';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
@@ -19,6 +20,8 @@ export class AuthConfig {
   readonly clockToleranceSeconds!: number;
   readonly clock!: Clock;
   readonly revocation!: ResolvedRevocationOptions;
+  /** Undefined when sliding sessions are off. */
+  readonly sliding?: Required<SlidingOptions>;
 
   constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
     Object.assign(this, values);
@@ -39,25 +42,28 @@ export type ResolvedRevocationOptions = Omit<
 > &
   Required<Pick<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'>>;
 
-const KNOWN_OPTIONS = new Set<string>([
-  'keys',
-  'verifyOnly',
-  'algorithm',
-  'secret',
-  'privateKey',
-  'keyId',
-  'issuer',
-  'audience',
-  'accessTokenTtlSeconds',
-  'refreshTokenTtlSeconds',
-  'clockToleranceSeconds',
-  'validateCredentials',
-  'findUser',
-  'additionalClaims',
-  'revocation',
-  'verifiedTokenCacheSize',
-  'clock',
-] satisfies (keyof AuthModuleOptions)[]);
+// A Record, so the compiler insists that every option is listed here.
+const KNOWN: Record<keyof AuthModuleOptions, true> = {
+  keys: true,
+  verifyOnly: true,
+  algorithm: true,
+  secret: true,
+  privateKey: true,
+  keyId: true,
+  issuer: true,
+  audience: true,
+  accessTokenTtlSeconds: true,
+  refreshTokenTtlSeconds: true,
+  clockToleranceSeconds: true,
+  validateCredentials: true,
+  findUser: true,
+  additionalClaims: true,
+  sliding: true,
+  revocation: true,
+  verifiedTokenCacheSize: true,
+  clock: true,
+};
+const KNOWN_OPTIONS = new Set(Object.keys(KNOWN));
 
 /** Validates every option and throws one AuthConfigError naming each bad one. */
 export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthConfig {
@@ -107,6 +113,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) {
     problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
   }
+  const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
   const keys = buildKeyRing(options, problems);
 
@@ -127,7 +134,26 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     clockToleranceSeconds: tolerance,
     clock: options.clock ?? new SystemClock(),
     revocation,
+    sliding,
   });
+}
+
+function resolveSliding(
+  options: SlidingOptions | undefined,
+  accessTtl: number | undefined,
+  problems: string[],
+): Required<SlidingOptions> | undefined {
+  if (!options) return undefined;
+  const { renewWithinSeconds, sessionMaxAgeSeconds = DEFAULT_SESSION_MAX_AGE_SECONDS } = options;
+  if (!Number.isSafeInteger(renewWithinSeconds) || renewWithinSeconds < 1) {
+    problems.push('sliding.renewWithinSeconds must be a whole number of seconds, at least 1');
+  } else if (accessTtl !== undefined && renewWithinSeconds >= accessTtl) {
+    problems.push('sliding.renewWithinSeconds must be shorter than accessTokenTtlSeconds, or every request renews');
+  }
+  if (!Number.isSafeInteger(sessionMaxAgeSeconds) || sessionMaxAgeSeconds < 1) {
+    problems.push('sliding.sessionMaxAgeSeconds must be a whole number of seconds, at least 1');
+  }
+  return { renewWithinSeconds, sessionMaxAgeSeconds };
 }
 
 function resolveRevocation(

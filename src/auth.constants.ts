@@ -2,6 +2,11 @@
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const DEFAULT_REFRESH_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** OWASP: an absolute session timeout, whatever the activity. */
+export const DEFAULT_SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
+
+/** Response header carrying a renewed access token. */
+export const NEW_TOKEN_HEADER = 'X-New-Token';
 
 /** `typ` headers: RFC 9068 names access tokens; refresh tokens get their own so one cannot pass for the other. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { AuthConfig, resolveAuthConfig } from './auth-options.validate';
@@ -14,6 +14,7 @@ import { MemoryRevocationStore } from './revocation/memory-revocation.store';
 import { RedisRevocationStore } from './revocation/redis-revocation.store';
 import { RevocationStore } from './revocation/revocation-store';
 import { RevocationService } from './revocation/revocation.service';
+import { SlidingSessionInterceptor } from './session/sliding-session.interceptor';
 import { AuthService } from './tokens/auth.service';
 import { TokenVerifier } from './tokens/token.verifier';
 
@@ -32,6 +33,7 @@ import { TokenVerifier } from './tokens/token.verifier';
     { provide: RevocationStore, inject: [AuthConfig], useFactory: createRevocationStore },
     { provide: JwtService, useValue: new JwtService() },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: SlidingSessionInterceptor },
     TokenVerifier,
     RevocationService,
     AuthService,

@@ -8,6 +8,7 @@ export {
   type KeyMaterial,
   type KeyOptions,
   type RevocationOptions,
+  type SlidingOptions,
 } from './auth-options.interface';
 export { AuthConfig } from './auth-options.validate';
 export {
@@ -16,6 +17,8 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
   MAX_TOKEN_LENGTH,
+  NEW_TOKEN_HEADER,
+  DEFAULT_SESSION_MAX_AGE_SECONDS,
   REFRESH_TOKEN_TYP,
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';
@@ -44,6 +47,7 @@ export { RevocationStore, type RotationResult, type TokenRef } from './revocatio
 export { RevocationService } from './revocation/revocation.service';
 export { RequiredRoles, Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
+export { NoTokenRenewal, SlidingSessionInterceptor } from './session/sliding-session.interceptor';
 export { AuthService } from './tokens/auth.service';
 export type {
   AuthPrincipal,

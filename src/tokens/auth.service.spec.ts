@@ -68,6 +68,7 @@ describe('AuthService token claims', () => {
       sid: expect.any(String),
       token_use: 'access',
       roles: ['editor'],
+      auth_time: 1_800_000_000,
       email: 'ann@test',
     });
     expect(expires_in).toBe(600);

@@ -21,6 +21,8 @@ export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('bas
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger('AuthService');
+  /** Renewals by the jti they replace, kept while that token lives: concurrent requests share one. */
+  private readonly renewals = new Map<string, { token: string; until: number }>();
 
   constructor(
     private readonly config: AuthConfig,
@@ -40,7 +42,7 @@ export class AuthService {
     const sid = randomId();
     const refreshJti = randomId();
     await this.revocation.startSession(sid, refreshJti);
-    return this.issuePair(user, sid, refreshJti);
+    return this.issuePair(user, sid, refreshJti, Math.floor(this.config.clock.now() / 1000));
   }
 
   /**
@@ -62,7 +64,30 @@ export class AuthService {
     }
     if (result !== 'rotated') throw revokedError();
     const user = await this.findUser(claims);
-    return this.issuePair(user, claims.sid, nextJti);
+    return this.issuePair(user, claims.sid, nextJti, authTime(claims));
+  }
+
+  /**
+   * A fresh access token for the principal's session when its token is about to expire (sliding
+   * sessions), else undefined. Never past `auth_time` plus the session's max age. Requests that
+   * arrive together with one old token share one new token (per process; across instances each
+   * mints its own, which is harmless: all belong to the same session and die with it).
+   */
+  renewAccessToken(principal: AuthPrincipal): string | undefined {
+    const { sliding, clock, accessTokenTtlSeconds } = this.config;
+    const { claims } = principal;
+    const now = clock.now() / 1000;
+    if (!sliding || claims.exp - now >= sliding.renewWithinSeconds) return undefined;
+    const deadline = authTime(claims) + sliding.sessionMaxAgeSeconds;
+    if (now >= deadline) return undefined;
+    const shared = this.renewals.get(claims.jti);
+    if (shared) return shared.token;
+    for (const [jti, renewal] of this.renewals) if (renewal.until <= now) this.renewals.delete(jti);
+    const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
+    const ttl = Math.min(accessTokenTtlSeconds, Math.floor(deadline - now));
+    const token = this.sign('access', user, claims.sid, randomId(), ttl, authTime(claims));
+    this.renewals.set(claims.jti, { token, until: claims.exp });
+    return token;
   }
 
   /** The verified caller of an access token: refused if revoked, or if the app's user check says no. */
@@ -90,11 +115,11 @@ export class AuthService {
     return this.revocation.revokeUser(principal.sub);
   }
 
-  private issuePair(user: AuthUser, sid: string, refreshJti: string): TokenPair {
+  private issuePair(user: AuthUser, sid: string, refreshJti: string, authTime: number): TokenPair {
     const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
     return {
-      access_token: this.sign('access', user, sid, randomId(), accessTokenTtlSeconds),
-      refresh_token: this.sign('refresh', user, sid, refreshJti, refreshTokenTtlSeconds),
+      access_token: this.sign('access', user, sid, randomId(), accessTokenTtlSeconds, authTime),
+      refresh_token: this.sign('refresh', user, sid, refreshJti, refreshTokenTtlSeconds, authTime),
       token_type: 'Bearer',
       expires_in: accessTokenTtlSeconds,
     };
@@ -106,6 +131,7 @@ export class AuthService {
     sid: string,
     jti: string,
     ttlSeconds: number,
+    authTime: number,
   ): string {
     const nowMs = this.config.clock.now();
     const now = Math.floor(nowMs / 1000);
@@ -124,6 +150,7 @@ export class AuthService {
       sid,
       token_use: use,
       roles: [...user.roles],
+      auth_time: authTime,
     };
     const key = this.config.keys.signing;
     if (!key?.signingKey)
@@ -157,3 +184,6 @@ export class AuthService {
     return user;
   }
 }
+
+/** Login time of a session; tokens from elsewhere without `auth_time` count from their `iat`. */
+const authTime = (claims: TokenClaims): number => claims.auth_time ?? Math.floor(claims.iat);

@@ -17,6 +17,8 @@ export interface TokenClaims {
   /** Told apart again by the `typ` header, so a refresh token cannot pass for an access token. */
   token_use: TokenUse;
   roles: string[];
+  /** When the user logged in (epoch seconds): sliding renewal stops at this plus the session's max age. */
+  auth_time?: number;
   [claim: string]: unknown;
 }
 
@@ -53,4 +55,5 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'sid',
   'token_use',
   'roles',
+  'auth_time',
 ]);

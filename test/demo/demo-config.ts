@@ -42,12 +42,18 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     kid: env.JWT_KEY_ID || undefined,
     ...signingKeyFromEnv(env, algorithm, problems, warnings),
   };
+  const accessTtl = duration('ACCESS_TOKEN_TTL');
+  // Renew in the last 5 minutes by default, or the last third of a shorter access lifetime.
+  const renewWithin =
+    duration('SLIDING_RENEW_WITHIN') ??
+    Math.max(1, Math.min(300, Math.floor((accessTtl ?? 900) / 3)));
   const auth = {
     keys: [active, ...retiredKeysFromEnv(env, problems)],
     issuer: env.JWT_ISSUER || 'tokenguard-demo',
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
-    accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL'),
+    accessTokenTtlSeconds: accessTtl,
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
+    sliding: { renewWithinSeconds: renewWithin, sessionMaxAgeSeconds: duration('SESSION_MAX_AGE') },
     revocation: {
       redis: env.REDIS_URL || undefined,
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,

@@ -1,0 +1,63 @@
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { tap, type Observable } from 'rxjs';
+import { NEW_TOKEN_HEADER } from '../auth.constants';
+import { AuthService } from '../tokens/auth.service';
+import type { AuthPrincipal } from '../tokens/token-claims.interface';
+
+/** Opts a route or controller out of sliding renewal. */
+export const NoTokenRenewal = Reflector.createDecorator<true>({ transform: () => true });
+
+/**
+ * Sliding sessions: a successful response to a request whose access token is close to expiry
+ * carries a fresh one in `X-New-Token` (exposed to browsers through CORS), and the body is left
+ * as it is. Written on the real response after the handler succeeded, so error responses never
+ * carry one; through the HTTP adapter, so Express and Fastify behave alike.
+ */
+@Injectable()
+export class SlidingSessionInterceptor implements NestInterceptor {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const principal = context.switchToHttp().getRequest<{ user?: AuthPrincipal }>().user;
+    // Decided before the handler runs: most requests are far from expiry and pay nothing more.
+    const token = principal?.claims && this.auth.renewAccessToken(principal);
+    if (
+      !token ||
+      this.reflector.getAllAndOverride(NoTokenRenewal, [context.getHandler(), context.getClass()])
+    ) {
+      return next.handle();
+    }
+    const response = context.switchToHttp().getResponse<unknown>();
+    return next.handle().pipe(tap(() => this.write(response, token)));
+  }
+
+  private write(response: unknown, token: string): void {
+    const { httpAdapter } = this.adapterHost;
+    if (httpAdapter.isHeadersSent(response)) return; // the handler wrote the response itself
+    httpAdapter.setHeader(response, NEW_TOKEN_HEADER, token);
+    const exposed = String(httpAdapter.getHeader(response, 'Access-Control-Expose-Headers') ?? '');
+    if (
+      !exposed
+        .toLowerCase()
+        .split(/\s*,\s*/)
+        .includes(NEW_TOKEN_HEADER.toLowerCase())
+    ) {
+      httpAdapter.setHeader(
+        response,
+        'Access-Control-Expose-Headers',
+        exposed ? `${exposed}, ${NEW_TOKEN_HEADER}` : NEW_TOKEN_HEADER,
+      );
+    }
+  }
+}
