@@ -88,6 +88,10 @@ export interface AuthModuleOptions {
   findUser?: (sub: string) => MaybePromise<AuthUser | null | undefined>;
   /** Adds custom claims to access tokens. Reserved claims (sub, iss, roles, ...) always win. */
   additionalClaims?: (user: AuthUser) => Record<string, unknown>;
+  /** Where access tokens are read from (Flask-JWT-Extended's JWT_TOKEN_LOCATION). Default `['headers']`. */
+  tokenLocation?: TokenLocation[];
+  /** Cookie transport settings, used when `tokenLocation` includes `cookies`. */
+  cookies?: CookieOptions;
   /** Sliding sessions: renew access tokens near expiry through `X-New-Token`. Default: off. */
   sliding?: SlidingOptions;
   /** Where revocations and refresh-token rotation state live. Default: in this process's memory. */
@@ -99,6 +103,20 @@ export interface AuthModuleOptions {
   verifiedTokenCacheSize?: number;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
+}
+
+export type TokenLocation = 'headers' | 'cookies';
+
+/** Cookie transport settings. */
+export interface CookieOptions {
+  /** Send cookies over HTTPS only. Default true; false only for plain-HTTP localhost development. */
+  secure?: boolean;
+  /** Default `strict`. */
+  sameSite?: 'strict' | 'lax' | 'none';
+  /** Path the refresh cookie is scoped to: your refresh route. Default `/auth/refresh`. */
+  refreshPath?: string;
+  /** Key of the CSRF tokens. Default: derived from the signing key (required for verify-only rings). */
+  csrfSecret?: string | Buffer;
 }
 
 /** Sliding session settings. */

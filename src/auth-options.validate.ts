@@ -6,7 +6,14 @@ import {
   DEFAULT_REVOCATION_TIMEOUT_MS,
   DEFAULT_SESSION_MAX_AGE_SECONDS,
 } from './auth.constants';
-import type { AuthModuleOptions, RevocationOptions, SlidingOptions } from './auth-options.interface';
+import type {
+  AuthModuleOptions,
+  CookieOptions,
+  RevocationOptions,
+  SlidingOptions,
+  TokenLocation,
+} from './auth-options.interface';
+import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
@@ -22,6 +29,8 @@ export class AuthConfig {
   readonly revocation!: ResolvedRevocationOptions;
   /** Undefined when sliding sessions are off. */
   readonly sliding?: Required<SlidingOptions>;
+  readonly tokenLocation!: TokenLocation[];
+  readonly cookies!: ResolvedCookieOptions;
 
   constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
     Object.assign(this, values);
@@ -35,6 +44,10 @@ export class AuthConfig {
     return this.options.audience;
   }
 }
+
+export type ResolvedCookieOptions = Required<Omit<CookieOptions, 'csrfSecret'>> & {
+  csrfKey: Buffer;
+};
 
 export type ResolvedRevocationOptions = Omit<
   RevocationOptions,
@@ -59,6 +72,8 @@ const KNOWN: Record<keyof AuthModuleOptions, true> = {
   findUser: true,
   additionalClaims: true,
   sliding: true,
+  tokenLocation: true,
+  cookies: true,
   revocation: true,
   verifiedTokenCacheSize: true,
   clock: true,
@@ -113,9 +128,10 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) {
     problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
   }
+  const keys = buildKeyRing(options, problems);
+  const { tokenLocation, cookies } = resolveTransport(options, keys?.signing?.signingKey, problems);
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
-  const keys = buildKeyRing(options, problems);
 
   if (
     problems.length > 0 ||
@@ -135,7 +151,54 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     clock: options.clock ?? new SystemClock(),
     revocation,
     sliding,
+    tokenLocation,
+    cookies,
   });
+}
+
+function resolveTransport(
+  options: AuthModuleOptions,
+  signingKey: KeyObject | undefined,
+  problems: string[],
+): { tokenLocation: TokenLocation[]; cookies: ResolvedCookieOptions } {
+  const tokenLocation = options.tokenLocation ?? ['headers'];
+  if (
+    !Array.isArray(tokenLocation) ||
+    tokenLocation.length === 0 ||
+    tokenLocation.some((l) => l !== 'headers' && l !== 'cookies')
+  ) {
+    problems.push('tokenLocation must list "headers", "cookies" or both');
+  }
+  const {
+    secure = true,
+    sameSite = 'strict',
+    refreshPath = '/auth/refresh',
+    csrfSecret,
+  } = options.cookies ?? {};
+  if (!['strict', 'lax', 'none'].includes(sameSite))
+    problems.push('cookies.sameSite must be strict, lax or none');
+  if (sameSite === 'none' && !secure) problems.push('cookies.sameSite "none" needs cookies.secure');
+  const material =
+    signingKey?.type === 'secret'
+      ? signingKey.export()
+      : signingKey?.export({ type: 'pkcs8', format: 'der' });
+  let csrfKey = deriveCsrfKey(csrfSecret, material);
+  if (!csrfKey) {
+    if (tokenLocation.includes('cookies'))
+      problems.push('cookies.csrfSecret is required when no key signs (verifyOnly)');
+    csrfKey = randomBytes(32);
+  }
+  return { tokenLocation, cookies: { secure, sameSite, refreshPath, csrfKey } };
+}
+
+/** The CSRF key: configured, else derived from the signing key so that every instance agrees. */
+function deriveCsrfKey(
+  secret: string | Buffer | undefined,
+  signingMaterial: Buffer | undefined,
+): Buffer | undefined {
+  if (secret !== undefined) return Buffer.from(secret);
+  if (!signingMaterial) return undefined;
+  return Buffer.from(hkdfSync('sha256', signingMaterial, Buffer.alloc(0), 'tokenguard csrf', 32));
 }
 
 function resolveSliding(
@@ -148,7 +211,9 @@ function resolveSliding(
   if (!Number.isSafeInteger(renewWithinSeconds) || renewWithinSeconds < 1) {
     problems.push('sliding.renewWithinSeconds must be a whole number of seconds, at least 1');
   } else if (accessTtl !== undefined && renewWithinSeconds >= accessTtl) {
-    problems.push('sliding.renewWithinSeconds must be shorter than accessTokenTtlSeconds, or every request renews');
+    problems.push(
+      'sliding.renewWithinSeconds must be shorter than accessTokenTtlSeconds, or every request renews',
+    );
   }
   if (!Number.isSafeInteger(sessionMaxAgeSeconds) || sessionMaxAgeSeconds < 1) {
     problems.push('sliding.sessionMaxAgeSeconds must be a whole number of seconds, at least 1');

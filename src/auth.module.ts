@@ -5,6 +5,7 @@ import type { AuthModuleOptions } from './auth-options.interface';
 import { AuthConfig, resolveAuthConfig } from './auth-options.validate';
 import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-definition';
 import { Clock } from './common/clock';
+import { CookieTransport } from './cookies/cookie-transport';
 import { AuthExceptionFilter } from './errors/auth-exception.filter';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
 import { JwtStrategy } from './jwt/jwt.strategy';
@@ -38,6 +39,7 @@ import { TokenVerifier } from './tokens/token.verifier';
     RevocationService,
     AuthService,
     VerifiedTokenCache,
+    CookieTransport,
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
@@ -50,6 +52,7 @@ import { TokenVerifier } from './tokens/token.verifier';
     RevocationStore,
     TokenVerifier,
     VerifiedTokenCache,
+    CookieTransport,
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,

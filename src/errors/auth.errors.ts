@@ -22,6 +22,7 @@ export type AuthErrorCode =
   | 'AUTH_USER_INACTIVE'
   | 'AUTH_INVALID_CREDENTIALS'
   | 'AUTH_ROLE_REQUIRED'
+  | 'AUTH_CSRF_INVALID'
   | 'AUTH_REQUEST_INVALID';
 
 /** Body of every TokenGuard error response. */

@@ -5,17 +5,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { toAuthError, TokenVerifier } from '../tokens/token.verifier';
-import { extractBearerToken } from './bearer-token';
+import { CookieTransport } from '../cookies/cookie-transport';
 import { JwtStrategy } from './jwt.strategy';
 import { Public } from './public.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
 
-type GuardedRequest = { headers: IncomingHttpHeaders; user?: AuthPrincipal };
+type GuardedRequest = { headers: IncomingHttpHeaders; method?: string; user?: AuthPrincipal };
 
 /**
  * Authenticates the bearer access token through the passport-jwt strategy. Routes marked
  * `@Public()` pass without one; every failure becomes a coded 401 (503 if the revocation store
- * cannot answer). A token passport-jwt already verified skips only the signature check.
+ * cannot answer). A token passport-jwt already verified skips only the signature check. A token
+ * read from a cookie also needs the session's CSRF token on state-changing methods.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
@@ -24,6 +25,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly verifier: TokenVerifier,
     private readonly auth: AuthService,
     private readonly cache: VerifiedTokenCache,
+    private readonly transport: CookieTransport,
     strategy: JwtStrategy,
   ) {
     super({ defaultStrategy: strategy.strategyName });
@@ -34,10 +36,16 @@ export class JwtAuthGuard extends AuthGuard() {
       return true;
     }
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const token = extractBearerToken(request);
-    const verified = token === null ? undefined : this.cache.get(token);
-    if (!verified) return super.canActivate(context) as Promise<boolean>;
-    request.user = await this.auth.principalFor(this.verifier.checkClaims(verified, 'access'));
+    const found = this.transport.accessToken(request);
+    const verified = found && this.cache.get(found.token);
+    if (verified) {
+      request.user = await this.auth.principalFor(this.verifier.checkClaims(verified, 'access'));
+    } else {
+      await super.canActivate(context);
+    }
+    // A cookie rides along on any request, cross-site ones too: state changes must prove intent.
+    if (found?.via === 'cookie' && request.user)
+      this.transport.assertCsrf(request, request.user.sid);
     return true;
   }
 

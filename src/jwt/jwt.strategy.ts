@@ -4,11 +4,13 @@ import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { CookieTransport } from '../cookies/cookie-transport';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
-import { extractBearerToken } from './bearer-token';
 import { VerifiedTokenCache } from './verified-token.cache';
+
+type HttpRequest = { headers: IncomingHttpHeaders };
 
 /** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
 const detachedPassport = new passport.Passport();
@@ -26,9 +28,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     private readonly verifier: TokenVerifier,
     private readonly auth: AuthService,
     private readonly cache: VerifiedTokenCache,
+    private readonly transport: CookieTransport,
   ) {
     super({
-      jwtFromRequest: extractBearerToken,
+      jwtFromRequest: (request: HttpRequest) => transport.accessToken(request)?.token ?? null,
       secretOrKeyProvider: (_req: unknown, token: string, done) => {
         try {
           // A KeyObject, imported once: passport-jwt's types predate jsonwebtoken accepting them.
@@ -58,8 +61,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     decoded: DecodedToken,
   ): Promise<AuthPrincipal> {
     const claims = this.verifier.checkClaims(decoded, 'access');
-    const token = extractBearerToken(request);
-    if (token !== null) this.cache.set(token, decoded, claims.exp);
+    const found = this.transport.accessToken(request);
+    if (found) this.cache.set(found.token, decoded, claims.exp);
     return this.auth.principalFor(claims);
   }
 

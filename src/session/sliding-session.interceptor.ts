@@ -5,9 +5,11 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tap, type Observable } from 'rxjs';
 import { NEW_TOKEN_HEADER } from '../auth.constants';
-import { AuthService } from '../tokens/auth.service';
+import { CookieTransport } from '../cookies/cookie-transport';
+import { AuthService, type Renewal } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 
 /** Opts a route or controller out of sliding renewal. */
@@ -25,26 +27,32 @@ export class SlidingSessionInterceptor implements NestInterceptor {
     private readonly auth: AuthService,
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly transport: CookieTransport,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const principal = context.switchToHttp().getRequest<{ user?: AuthPrincipal }>().user;
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: IncomingHttpHeaders; user?: AuthPrincipal }>();
+    const principal = request.user;
     // Decided before the handler runs: most requests are far from expiry and pay nothing more.
-    const token = principal?.claims && this.auth.renewAccessToken(principal);
+    const renewal = principal?.claims && this.auth.renewAccessToken(principal);
     if (
-      !token ||
+      !renewal ||
       this.reflector.getAllAndOverride(NoTokenRenewal, [context.getHandler(), context.getClass()])
     ) {
       return next.handle();
     }
     const response = context.switchToHttp().getResponse<unknown>();
-    return next.handle().pipe(tap(() => this.write(response, token)));
+    const viaCookie = this.transport.accessToken(request)?.via === 'cookie';
+    return next.handle().pipe(tap(() => this.write(response, renewal, viaCookie)));
   }
 
-  private write(response: unknown, token: string): void {
+  private write(response: unknown, { token, expiresAt }: Renewal, viaCookie: boolean): void {
     const { httpAdapter } = this.adapterHost;
     if (httpAdapter.isHeadersSent(response)) return; // the handler wrote the response itself
+    if (viaCookie) this.transport.renewAccessCookie(response, token, expiresAt);
     httpAdapter.setHeader(response, NEW_TOKEN_HEADER, token);
     const exposed = String(httpAdapter.getHeader(response, 'Access-Control-Expose-Headers') ?? '');
     if (

@@ -15,6 +15,12 @@ import {
 } from './token-claims.interface';
 import { TokenVerifier } from './token.verifier';
 
+/** A renewed access token and when it expires (epoch seconds). */
+export interface Renewal {
+  token: string;
+  expiresAt: number;
+}
+
 export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('base64url');
 
 /** Issues token pairs, rotates refresh tokens, and ends sessions. */
@@ -22,7 +28,7 @@ export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('bas
 export class AuthService {
   private readonly logger = new Logger('AuthService');
   /** Renewals by the jti they replace, kept while that token lives: concurrent requests share one. */
-  private readonly renewals = new Map<string, { token: string; until: number }>();
+  private readonly renewals = new Map<string, Renewal & { until: number }>();
 
   constructor(
     private readonly config: AuthConfig,
@@ -73,7 +79,7 @@ export class AuthService {
    * arrive together with one old token share one new token (per process; across instances each
    * mints its own, which is harmless: all belong to the same session and die with it).
    */
-  renewAccessToken(principal: AuthPrincipal): string | undefined {
+  renewAccessToken(principal: AuthPrincipal): Renewal | undefined {
     const { sliding, clock, accessTokenTtlSeconds } = this.config;
     const { claims } = principal;
     const now = clock.now() / 1000;
@@ -81,13 +87,17 @@ export class AuthService {
     const deadline = authTime(claims) + sliding.sessionMaxAgeSeconds;
     if (now >= deadline) return undefined;
     const shared = this.renewals.get(claims.jti);
-    if (shared) return shared.token;
+    if (shared) return shared;
     for (const [jti, renewal] of this.renewals) if (renewal.until <= now) this.renewals.delete(jti);
     const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
     const ttl = Math.min(accessTokenTtlSeconds, Math.floor(deadline - now));
-    const token = this.sign('access', user, claims.sid, randomId(), ttl, authTime(claims));
-    this.renewals.set(claims.jti, { token, until: claims.exp });
-    return token;
+    const renewal = {
+      token: this.sign('access', user, claims.sid, randomId(), ttl, authTime(claims)),
+      expiresAt: Math.floor(now) + ttl,
+      until: claims.exp,
+    };
+    this.renewals.set(claims.jti, renewal);
+    return renewal;
   }
 
   /** The verified caller of an access token: refused if revoked, or if the app's user check says no. */

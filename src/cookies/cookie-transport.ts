@@ -1,0 +1,153 @@
+import { HttpStatus, Injectable, Logger, type CookieSerializeOptions } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { parse } from 'cookie';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { AuthConfig } from '../auth-options.validate';
+import { AuthError } from '../errors/auth.errors';
+import { extractBearerToken } from '../jwt/bearer-token';
+import type { TokenPair } from '../tokens/token-claims.interface';
+
+/** Header a cookie-authenticated, state-changing request must carry (double submit). */
+export const CSRF_HEADER = 'X-CSRF-Token';
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+type HttpRequest = { headers: IncomingHttpHeaders; method?: string };
+
+/** Where a request's token came from: a bearer header needs no CSRF token, a cookie does. */
+export interface FoundToken {
+  token: string;
+  via: 'header' | 'cookie';
+}
+
+/** What login and refresh answer in cookie-only mode: the tokens travel in HttpOnly cookies only. */
+export interface CookieSessionBody {
+  token_type: 'Cookie';
+  expires_in: number;
+  csrf_token: string;
+}
+
+/**
+ * Reads tokens from the locations configured (`tokenLocation`) and, in cookie mode, writes them
+ * as cookies: HttpOnly, Secure, SameSite=Strict by default, Max-Age matching each token, the
+ * refresh cookie scoped to the refresh path. With Secure on, names carry the `__Host-` /
+ * `__Secure-` prefixes, which browsers only accept from HTTPS and a sibling domain cannot set.
+ */
+@Injectable()
+export class CookieTransport {
+  readonly enabled: boolean;
+  private readonly fromHeaders: boolean;
+  private readonly names: { access: string; refresh: string; csrf: string };
+  private readonly base: CookieSerializeOptions;
+  private readonly refreshPath: string;
+  private readonly csrfKey: Buffer;
+
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    const { cookies } = config;
+    this.enabled = config.tokenLocation.includes('cookies');
+    this.fromHeaders = config.tokenLocation.includes('headers');
+    const prefix = (kind: 'host' | 'secure') =>
+      cookies.secure ? (kind === 'host' ? '__Host-' : '__Secure-') : '';
+    this.names = {
+      access: `${prefix('host')}tg_access`,
+      refresh: `${prefix('secure')}tg_refresh`,
+      csrf: `${prefix('host')}tg_csrf`,
+    };
+    this.base = { secure: cookies.secure, sameSite: cookies.sameSite, path: '/' };
+    this.refreshPath = cookies.refreshPath;
+    this.csrfKey = cookies.csrfKey;
+    if (this.enabled && !cookies.secure) {
+      new Logger('CookieTransport').warn(
+        'Cookies are sent without Secure: only acceptable on plain-HTTP localhost during development.',
+      );
+    }
+  }
+
+  /** The access token of a request: the bearer header first, then the cookie, as configured. */
+  accessToken(request: HttpRequest): FoundToken | undefined {
+    const bearer = this.fromHeaders ? extractBearerToken(request) : null;
+    if (bearer !== null) return { token: bearer, via: 'header' };
+    const cookie = this.enabled ? this.cookie(request, this.names.access) : undefined;
+    return cookie ? { token: cookie, via: 'cookie' } : undefined;
+  }
+
+  /** The refresh token cookie, when cookies are on. */
+  refreshToken(request: HttpRequest): string | undefined {
+    return this.enabled ? this.cookie(request, this.names.refresh) : undefined;
+  }
+
+  /** The CSRF token of a session: an HMAC of its `sid`, so it cannot be made without the key. */
+  csrfToken(sid: string): string {
+    return createHmac('sha256', this.csrfKey).update(sid).digest('base64url');
+  }
+
+  /** Refuses a state-changing request whose `X-CSRF-Token` is not the session's, with 403. */
+  assertCsrf(request: HttpRequest, sid: string): void {
+    if (!UNSAFE_METHODS.has(request.method ?? 'GET')) return;
+    const sent = request.headers[CSRF_HEADER.toLowerCase()];
+    const expected = Buffer.from(this.csrfToken(sid));
+    const given = Buffer.from(typeof sent === 'string' ? sent : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AuthError(
+        'AUTH_CSRF_INVALID',
+        HttpStatus.FORBIDDEN,
+        `A cookie-authenticated ${request.method} needs the session's CSRF token in ${CSRF_HEADER}`,
+      );
+    }
+  }
+
+  /**
+   * Sets the session cookies after login or refresh and returns the body to answer with: the
+   * pair when clients may use headers, else only what a page needs (never the tokens).
+   */
+  deliver(response: unknown, pair: TokenPair, sid: string): TokenPair | CookieSessionBody {
+    if (!this.enabled) return pair;
+    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
+    this.set(response, this.names.access, pair.access_token, {
+      maxAge: accessTokenTtlSeconds,
+      httpOnly: true,
+    });
+    this.set(response, this.names.refresh, pair.refresh_token, {
+      maxAge: refreshTokenTtlSeconds,
+      httpOnly: true,
+      path: this.refreshPath,
+    });
+    const csrf = this.csrfToken(sid);
+    // Readable by the page on purpose: it sends the value back in X-CSRF-Token.
+    this.set(response, this.names.csrf, csrf, { maxAge: refreshTokenTtlSeconds, httpOnly: false });
+    if (this.fromHeaders) return pair;
+    return { token_type: 'Cookie', expires_in: pair.expires_in, csrf_token: csrf };
+  }
+
+  /** Rewrites the access cookie with a renewed token (sliding sessions) expiring at `expiresAt` (epoch seconds). */
+  renewAccessCookie(response: unknown, token: string, expiresAt: number): void {
+    const maxAge = Math.max(1, expiresAt - Math.floor(this.config.clock.now() / 1000));
+    this.set(response, this.names.access, token, { maxAge, httpOnly: true });
+  }
+
+  /** Clears every session cookie (logout). */
+  clear(response: unknown): void {
+    if (!this.enabled) return;
+    const { httpAdapter } = this.adapterHost;
+    httpAdapter.clearCookie(response, this.names.access, this.base);
+    httpAdapter.clearCookie(response, this.names.refresh, { ...this.base, path: this.refreshPath });
+    httpAdapter.clearCookie(response, this.names.csrf, this.base);
+  }
+
+  private set(
+    response: unknown,
+    name: string,
+    value: string,
+    options: CookieSerializeOptions,
+  ): void {
+    this.adapterHost.httpAdapter.setCookie(response, name, value, { ...this.base, ...options });
+  }
+
+  private cookie(request: HttpRequest, name: string): string | undefined {
+    const header = request.headers.cookie;
+    return header ? parse(header)[name] || undefined : undefined;
+  }
+}
