@@ -9,6 +9,8 @@ export {
   type KeyOptions,
   type RevocationOptions,
   type SlidingOptions,
+  type CookieOptions,
+  type TokenLocation,
 } from './auth-options.interface';
 export { AuthConfig } from './auth-options.validate';
 export {
@@ -22,6 +24,12 @@ export {
   REFRESH_TOKEN_TYP,
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';
+export {
+  CookieTransport,
+  CSRF_HEADER,
+  type CookieSessionBody,
+  type FoundToken,
+} from './cookies/cookie-transport';
 export { parseDurationSeconds } from './common/duration';
 export {
   AuthConfigError,

@@ -1,9 +1,12 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import {
   AuthError,
   AuthService,
+  CookieTransport,
+  TokenVerifier,
+  type CookieSessionBody,
   CurrentUser,
   extractBearerToken,
   MAX_TOKEN_LENGTH,
@@ -33,27 +36,39 @@ export class RefreshDto {
 
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly cookies: CookieTransport,
+    private readonly verifier: TokenVerifier,
+  ) {}
 
+  /** In cookie mode the tokens go in HttpOnly cookies (and, unless cookie-only, in the body too). */
   @Public()
   @Post('login')
   @HttpCode(200)
-  login(@Body() body: LoginDto): Promise<TokenPair> {
-    return this.auth.login(body.username, body.password);
+  async login(
+    @Body() body: LoginDto,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<LoginBody> {
+    const pair = await this.auth.login(body.username, body.password);
+    return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
   }
 
   /**
-   * Takes the refresh token as a bearer header or as `{ refresh_token }` in the body. No body at
-   * all is fine; the default keeps the DTO type, which ValidationPipe needs to check one that is sent.
+   * Takes the refresh token as a bearer header, as `{ refresh_token }` in the body, or from its
+   * cookie (then with the CSRF token, like any cookie-authenticated POST). No body at all is
+   * fine; the default keeps the DTO type, which ValidationPipe needs to check one that is sent.
    */
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  refresh(
+  async refresh(
     @Req() request: IncomingMessage,
+    @Res({ passthrough: true }) response: unknown,
     @Body() body: RefreshDto = new RefreshDto(),
-  ): Promise<TokenPair> {
-    const token = extractBearerToken(request) ?? body.refresh_token;
+  ): Promise<LoginBody> {
+    const fromCookie = this.cookies.refreshToken(request);
+    const token = extractBearerToken(request) ?? body.refresh_token ?? fromCookie;
     if (!token) {
       throw new AuthError(
         'AUTH_TOKEN_MISSING',
@@ -61,20 +76,43 @@ export class AuthController {
         'A refresh token is required: Authorization: Bearer <token>',
       );
     }
-    return this.auth.refresh(token);
+    if (token === fromCookie)
+      this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
+    const pair = await this.auth.refresh(token);
+    return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
   }
 
   @Post('logout')
   @HttpCode(200)
-  async logout(@CurrentUser() principal: AuthPrincipal): Promise<{ message: string }> {
+  async logout(
+    @CurrentUser() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<{ message: string }> {
     await this.auth.logout(principal);
+    this.cookies.clear(response);
     return { message: 'Logged out' };
   }
 
   @Post('logout-all')
   @HttpCode(200)
-  async logoutAll(@CurrentUser() principal: AuthPrincipal): Promise<{ message: string }> {
+  async logoutAll(
+    @CurrentUser() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<{ message: string }> {
     await this.auth.logoutAll(principal);
+    this.cookies.clear(response);
     return { message: 'Logged out of every session' };
   }
+
+  /** The session's CSRF token, for pages that lost the readable cookie. */
+  @Get('csrf-token')
+  csrfToken(@CurrentUser() principal: AuthPrincipal): { csrf_token: string } {
+    return { csrf_token: this.cookies.csrfToken(principal.sid) };
+  }
+
+  private sidOf(accessToken: string): string {
+    return this.verifier.verify(accessToken, 'access').sid;
+  }
 }
+
+type LoginBody = TokenPair | CookieSessionBody;

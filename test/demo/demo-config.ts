@@ -6,6 +6,7 @@ import {
   type AuthModuleOptions,
   type JwtAlgorithm,
   type KeyOptions,
+  type TokenLocation,
 } from '../../src/index';
 
 /** Everything the demo reads from its environment, checked in one place. */
@@ -53,6 +54,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
     accessTokenTtlSeconds: accessTtl,
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
+    tokenLocation: tokenLocationFromEnv(env.TOKEN_LOCATION, problems),
+    cookies: { secure: env.COOKIE_SECURE !== 'false' },
     sliding: { renewWithinSeconds: renewWithin, sessionMaxAgeSeconds: duration('SESSION_MAX_AGE') },
     revocation: {
       redis: env.REDIS_URL || undefined,
@@ -72,6 +75,15 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     },
     warnings,
   };
+}
+
+/** `TOKEN_LOCATION`: `headers` (default), `cookies`, or `headers,cookies`. */
+function tokenLocationFromEnv(value: string | undefined, problems: string[]): TokenLocation[] {
+  const locations = (value || 'headers').split(',').map((l) => l.trim());
+  if (locations.some((l) => l !== 'headers' && l !== 'cookies')) {
+    problems.push('TOKEN_LOCATION must be headers, cookies, or headers,cookies');
+  }
+  return locations as TokenLocation[];
 }
 
 /** `JWT_RETIRED_JWKS_FILE`: the previous deployment's JWKS; its keys keep verifying until removed. */
