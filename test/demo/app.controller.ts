@@ -1,10 +1,32 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { CurrentUser, Public, Roles, type AuthPrincipal } from '../../src/index';
 import { DemoUsersService, type DemoUser } from './demo-users.service';
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page';
 
 @Controller()
 export class AppController {
   constructor(private readonly users: DemoUsersService) {}
+
+  @Public()
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  page(): string {
+    return PAGE_HTML;
+  }
+
+  @Public()
+  @Get('demo.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  script(): string {
+    return PAGE_JS;
+  }
+
+  @Public()
+  @Get('demo.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  style(): string {
+    return PAGE_CSS;
+  }
 
   @Public()
   @Get('health')
