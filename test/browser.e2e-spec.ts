@@ -76,7 +76,7 @@ describeWithChromium('the demo page in headless Chromium (cookie mode)', () => {
   });
 
   it('keeps the access and refresh tokens out of document.cookie', async () => {
-    const visible = await page.evaluate(() => document.cookie);
+    const visible = await page.evaluate<string>('document.cookie');
     expect(visible).toContain('tg_csrf=');
     expect(visible).not.toContain('tg_access');
     expect(visible).not.toContain('tg_refresh');
@@ -106,6 +106,6 @@ describeWithChromium('the demo page in headless Chromium (cookie mode)', () => {
     await page.getByText('GET /admin/users -> 403').waitFor();
     await page.click('#logout');
     await page.getByText('Not logged in').waitFor();
-    expect(await page.evaluate(() => document.cookie)).not.toContain('tg_csrf=');
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('tg_csrf=');
   });
 });
