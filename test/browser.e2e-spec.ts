@@ -39,7 +39,7 @@ describeWithChromium('the demo page in headless Chromium (cookie mode)', () => {
   beforeAll(async () => {
     demo = await startDemo({ TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false' });
     await demo.app.listen(0, '127.0.0.1');
-    origin = `http://localhost:${(demo.app.getHttpServer().address() as AddressInfo).port}`;
+    origin = `http://localhost:${((demo.app.getHttpServer() as Server).address() as AddressInfo).port}`;
     // Another site (127.0.0.1 is not localhost's site) whose page posts a form to the demo.
     attacker = createServer((_req, res) => {
       res.setHeader('Content-Type', 'text/html');
