@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisRevocationStore } from '../src/index';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { AuthModule, AuthService, RedisRevocationStore, RevocationStore } from '../src/index';
+import { bootApp } from './support/auth-app';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { describeWithRedis } from './support/redis';
 import { RedisServer } from './support/redis-server';
@@ -131,6 +134,43 @@ describeWithRedis('Redis eviction policy check', () => {
       Logger.overrideLogger(false);
       await store.onModuleDestroy();
       await redis.dispose();
+    }
+  });
+});
+
+describe('a custom store that never answers', () => {
+  /** Starts sessions, then hangs on every check, as a store behind a dead network link would. */
+  class HangingStore extends RevocationStore {
+    private readonly never = () => new Promise<never>(() => undefined);
+    startSession = () => Promise.resolve();
+    isRevoked = this.never;
+    rotate = this.never;
+    revokeToken = this.never;
+    revokeSession = this.never;
+    revokeUser = this.never;
+  }
+
+  it('is bounded by the timeout: 503, not a hanging request', async () => {
+    const store = new HangingStore();
+    const app = await bootApp(
+      AuthModule.forRoot({
+        secret: randomBytes(32),
+        issuer: 'hang',
+        audience: 'hang-api',
+        revocation: { store, timeoutMs: 100 },
+        validateCredentials: () => ({ sub: 'u', roles: [] }),
+      }),
+    );
+    try {
+      const { access_token } = await app.get(AuthService).login('u', 'p');
+      const res = await request(app.getHttpServer())
+        .get('/me')
+        .set('Authorization', `Bearer ${access_token}`)
+        .timeout({ response: 5_000 });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('AUTH_STORE_UNAVAILABLE');
+    } finally {
+      await app.close();
     }
   });
 });

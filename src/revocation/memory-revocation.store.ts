@@ -20,6 +20,7 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
   private readonly sessions = new Map<string, Entry<string>>();
   private readonly users = new Map<string, Entry<number>>();
   private readonly sweeper: NodeJS.Timeout;
+  override readonly boundsItsCalls = true;
 
   constructor(
     private readonly clock: Clock,

@@ -66,10 +66,13 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   private readonly logger = new Logger('RevocationStore');
   private readonly client: ScriptedRedis;
   private readonly ownsClient: boolean;
+  /** Only a client this store configured is known to time out by itself. */
+  override readonly boundsItsCalls: boolean;
 
   constructor(private readonly options: RedisRevocationStoreOptions) {
     super();
     this.ownsClient = typeof options.redis === 'string';
+    this.boundsItsCalls = this.ownsClient;
     const client =
       typeof options.redis === 'string'
         ? new Redis(options.redis, {

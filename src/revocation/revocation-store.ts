@@ -21,6 +21,13 @@ export type RotationResult = 'rotated' | 'reused' | 'revoked' | 'unknown';
  * live entry to make room. A store that cannot answer rejects: callers then fail closed.
  */
 export abstract class RevocationStore {
+  /**
+   * True when every call settles within the configured timeout by itself (the memory store
+   * cannot hang; the Redis store's client has a command timeout and no offline queue). Other
+   * stores get a timer per call from RevocationService.
+   */
+  readonly boundsItsCalls: boolean = false;
+
   /** True if the token, its session, or every token its user held before `issuedAtMs`, is revoked. One round trip. */
   abstract isRevoked(token: TokenRef): Promise<boolean>;
 

@@ -70,6 +70,19 @@ export class RevocationService {
   }
 
   private async call<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await (this.store.boundsItsCalls ? operation : this.withTimeout(operation));
+    } catch (cause) {
+      throw new AuthError(
+        'AUTH_STORE_UNAVAILABLE',
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The session store is unavailable; try again shortly',
+        { cause },
+      );
+    }
+  }
+
+  private async withTimeout<T>(operation: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -79,13 +92,6 @@ export class RevocationService {
     });
     try {
       return await Promise.race([operation, timeout]);
-    } catch (cause) {
-      throw new AuthError(
-        'AUTH_STORE_UNAVAILABLE',
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'The session store is unavailable; try again shortly',
-        { cause },
-      );
     } finally {
       clearTimeout(timer);
     }
