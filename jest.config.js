@@ -12,8 +12,9 @@ const transform = {
     },
   ],
 };
-const project = (displayName, rootDir, testMatch) => ({
+const project = (displayName, rootDir, testMatch, testTimeout) => ({
   displayName,
+  testTimeout,
   rootDir,
   testMatch: [testMatch],
   testEnvironment: 'node',
@@ -25,7 +26,8 @@ const project = (displayName, rootDir, testMatch) => ({
 module.exports = {
   globalSetup: '<rootDir>/test/support/redis-global-setup.js',
   projects: [
-    project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts'),
-    project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts'),
+    project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts', 5_000),
+    // e2e suites boot apps, spawn redis-servers and launch Chromium: 5 s is tight on 2 busy cores.
+    project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts', 30_000),
   ],
 };
