@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: the demo app under HTTP load, guarded routes against an unguarded one in the
  * same run, rounds interleaved so drift hits every target alike. Then memory per revocation.
- * Prints figures, asserts nothing. Servers run in child processes; autocannon runs here.
+ * Prints figures, asserts nothing. Servers run in child processes; the load comes from wrk
+ * (Debian's package) when installed, else autocannon.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,6 +18,15 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+const execFileAsync = promisify(execFile);
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
 
 interface Target {
   name: string;
@@ -60,7 +72,7 @@ async function main(): Promise<void> {
       },
     ];
     for (const target of targets) await load(target, 1); // warm-up: JIT, connections
-    const results = new Map<string, autocannon.Result[]>(targets.map((t) => [t.name, []]));
+    const results = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of targets) results.get(target.name)?.push(await load(target, SECONDS));
       process.stdout.write(`round ${round}/${ROUNDS} done\n`);
@@ -77,21 +89,21 @@ async function main(): Promise<void> {
   measureMemory();
 }
 
-function report(targets: Target[], results: Map<string, autocannon.Result[]>): void {
+function report(targets: Target[], results: Map<string, Run[]>): void {
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const rows = targets.map((t) => {
     const runs = results.get(t.name) ?? [];
     return {
       name: t.name,
-      rps: median(runs.map((r) => r.requests.average)),
-      p50: median(runs.map((r) => r.latency.p50)),
-      p99: median(runs.map((r) => r.latency.p99)),
-      errors: runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
     };
   });
   console.log(
-    `\nmedian of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
+    `\n${WRK ? 'wrk' : 'autocannon'}: median of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
   );
   console.log('target                              req/s   p50 ms  p99 ms  vs unguarded  non-2xx');
   rows.forEach((row, i) => {
@@ -99,7 +111,7 @@ function report(targets: Target[], results: Map<string, autocannon.Result[]>): v
     const ratio =
       baseline === undefined ? '' : `${((row.rps / (rows[baseline]?.rps ?? 1)) * 100).toFixed(1)}%`;
     console.log(
-      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${ratio.padStart(13)} ${String(row.errors).padStart(8)}`,
+      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(7)} ${ratio.padStart(13)} ${String(row.errors).padStart(8)}`,
     );
   });
 }
@@ -126,14 +138,40 @@ function measureMemory(): void {
   }
 }
 
-function load(target: Target, duration: number): Promise<autocannon.Result> {
-  return autocannon({
+/** One load run. wrk (C) when installed: autocannon, in Node, needs a core of its own at these rates. */
+async function load(target: Target, duration: number): Promise<Run> {
+  const auth = target.token ? { authorization: `Bearer ${target.token}` } : undefined;
+  if (WRK) {
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, '--latency', target.url];
+    if (auth) args.unshift('-H', `Authorization: ${auth.authorization}`);
+    const { stdout } = await execFileAsync(WRK, args);
+    const latency = (pct: string) =>
+      toMs(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout));
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+      p50: latency('50'),
+      p99: latency('99'),
+      errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
+    };
+  }
+  const result = await autocannon({
     url: target.url,
     connections: CONNECTIONS,
     duration,
-    headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+    headers: auth ?? {},
   });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
 }
+
+const toMs = (match: RegExpExecArray | null): number => {
+  const value = Number(match?.[1] ?? 0);
+  return match?.[2] === 'us' ? value / 1000 : match?.[2] === 's' ? value * 1000 : value;
+};
 
 async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN], {
