@@ -68,6 +68,10 @@ describe('cookie transport on plain-HTTP localhost (COOKIE_SECURE=false), cookie
   );
   afterAll(() => demo.close());
 
+  /** A cookie-authenticated POST carrying the CSRF token, as the demo page sends it. */
+  const postWithCsrf = (path: string, jar: string, csrf: string) =>
+    demo.http.post(path).set('Cookie', jar).set('X-CSRF-Token', csrf);
+
   async function login(username: 'alice' | 'bob' | 'carol' = 'alice') {
     const res = await demo.http
       .post('/auth/login')
@@ -111,11 +115,7 @@ describe('cookie transport on plain-HTTP localhost (COOKIE_SECURE=false), cookie
     const { jar, csrf } = await login();
     const fetched = await demo.http.get('/auth/csrf-token').set('Cookie', jar).expect(200);
     expect(fetched.body).toEqual({ csrf_token: csrf });
-    const res = await demo.http
-      .post('/auth/logout')
-      .set('Cookie', jar)
-      .set('X-CSRF-Token', csrf)
-      .expect(200);
+    const res = await postWithCsrf('/auth/logout', jar, csrf).expect(200);
     const cleared = setCookies(res);
     for (const name of ['tg_access', 'tg_refresh', 'tg_csrf']) {
       expect(cleared.get(name)?.value).toBe('');
@@ -127,11 +127,7 @@ describe('cookie transport on plain-HTTP localhost (COOKIE_SECURE=false), cookie
 
   it('clears cookies on logout everywhere too', async () => {
     const { jar, csrf } = await login('carol');
-    const res = await demo.http
-      .post('/auth/logout-all')
-      .set('Cookie', jar)
-      .set('X-CSRF-Token', csrf)
-      .expect(200);
+    const res = await postWithCsrf('/auth/logout-all', jar, csrf).expect(200);
     expect(setCookies(res).get('tg_access')?.value).toBe('');
   });
 
@@ -149,11 +145,7 @@ describe('cookie transport on plain-HTTP localhost (COOKIE_SECURE=false), cookie
     expect(
       (await demo.http.post('/auth/refresh').set('Cookie', refreshJar).expect(403)).body.code,
     ).toBe('AUTH_CSRF_INVALID');
-    const res = await demo.http
-      .post('/auth/refresh')
-      .set('Cookie', refreshJar)
-      .set('X-CSRF-Token', csrf)
-      .expect(200);
+    const res = await postWithCsrf('/auth/refresh', refreshJar, csrf).expect(200);
     const rotated = setCookies(res);
     expect(rotated.get('tg_refresh')?.value).not.toBe(cookies.get('tg_refresh')?.value);
     expect(rotated.get('tg_access')?.value).not.toBe(cookies.get('tg_access')?.value);
