@@ -12,22 +12,46 @@ const transform = {
     },
   ],
 };
-const project = (displayName, rootDir, testMatch, testTimeout) => ({
+const project = (displayName, rootDir, testMatch, globals = {}) => ({
   displayName,
-  testTimeout,
+  globals,
   rootDir,
-  testMatch: [testMatch],
+  testMatch: [].concat(testMatch),
   testEnvironment: 'node',
   transform,
   transformIgnorePatterns: [],
 });
 
+const FASTIFY_SUITES = [
+  'guard',
+  'login',
+  'refresh',
+  'roles',
+  'revocation',
+  'cookies',
+  'sliding-session',
+  'rate-limit',
+  'audit',
+  'security-headers',
+  'openapi',
+  'hostile-input',
+];
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // A global option (Jest ignores it per project): e2e suites boot apps, spawn redis-servers and
+  // launch Chromium, for which 5 s is tight on 2 busy cores.
+  testTimeout: 30_000,
   globalSetup: '<rootDir>/test/support/redis-global-setup.js',
   projects: [
-    project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts', 5_000),
-    // e2e suites boot apps, spawn redis-servers and launch Chromium: 5 s is tight on 2 busy cores.
-    project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts', 30_000),
+    project('unit', '<rootDir>/src', '<rootDir>/**/*.spec.ts'),
+    project('e2e', '<rootDir>/test', '<rootDir>/**/*.e2e-spec.ts'),
+    // The demo's HTTP suites again on Fastify (startDemo reads DEMO_ADAPTER).
+    project(
+      'e2e-fastify',
+      '<rootDir>/test',
+      FASTIFY_SUITES.map((name) => `<rootDir>/${name}.e2e-spec.ts`),
+      { DEMO_ADAPTER: 'fastify' },
+    ),
   ],
 };

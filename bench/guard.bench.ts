@@ -39,11 +39,14 @@ interface Target {
 async function main(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
-  const memory = await startServer(3301, { JWT_SECRET: secret });
+  // Limits stay on (every request is counted) but far above what the load reaches.
+  const limits = { RATE_LIMIT: process.env.BENCH_RATE_LIMIT ?? '1000000000/60s' };
+  const memory = await startServer(3301, { JWT_SECRET: secret, ...limits });
   const redis = await startServer(3302, {
     JWT_SECRET: secret,
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
+    ...limits,
   });
   try {
     const alice = await login(3301);

@@ -1,6 +1,10 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { AuditSink } from './audit/audit-event';
+import type { ClientRequest } from './common/client';
 import type { Clock } from './common/clock';
+import type { RateLimitStore } from './rate-limit/rate-limit.store';
+import type { AuthPrincipal } from './tokens/token-claims.interface';
 import type { RevocationStore } from './revocation/revocation-store';
 
 /** Signing algorithms TokenGuard accepts; `none` is not one of them and never will be. */
@@ -101,8 +105,62 @@ export interface AuthModuleOptions {
    * every request (all other checks still run). Default 10000; 0 turns it off.
    */
   verifiedTokenCacheSize?: number;
+  /**
+   * Rate limits (through @nestjs/throttler) and login lockout. On by default; counters live in
+   * Redis when `revocation.redis` is set, so every instance shares them.
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * How many proxies in front of the app append to `X-Forwarded-For`: the client is the address
+   * that many entries from the right. `true` means 1. Default false: the socket's peer, since a
+   * client can write any `X-Forwarded-For` it likes.
+   */
+  trustProxy?: boolean | number;
+  /** Where audit events go. Default: one JSON line each through Nest's logger (context `Audit`). */
+  auditSink?: AuditSink;
+  /**
+   * Sees every verified access token with its request, after the revocation check; answer
+   * `'refuse'` to refuse the request (401 AUTH_TOKEN_REFUSED) or `'revoke'` to refuse it and end
+   * the session too (a session suddenly used from elsewhere). Anything else lets it through.
+   */
+  inspectRequest?: (
+    principal: AuthPrincipal,
+    request: ClientRequest,
+  ) => MaybePromise<'refuse' | 'revoke' | void>;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
+}
+
+/** A limit of `limit` requests per `ttlSeconds`, per client. */
+export interface RateLimit {
+  limit: number;
+  ttlSeconds: number;
+}
+
+/** Rate limit and lockout settings. */
+export interface RateLimitOptions {
+  /** Every route the rate-limit guard covers, per client. Default 1000 per 60 s; false: none. */
+  default?: RateLimit | false;
+  /** Routes marked `@LoginEndpoint()`, per client. Default 5 per 60 s; false: none. */
+  login?: RateLimit | false;
+  /** Failed logins per username, from every address together. False turns lockout off. */
+  lockout?: LockoutOptions | false;
+  /** Your own counter store; wins over Redis. */
+  store?: RateLimitStore;
+  /** Let requests through unlimited while the store cannot answer, instead of 503. Default false. */
+  failOpen?: boolean;
+}
+
+/** Login lockout: after `maxFailures` failures, the username is locked, each lock twice the last. */
+export interface LockoutOptions {
+  /** Failures that lock a username. Default 5. */
+  maxFailures?: number;
+  /** Failures older than this are forgotten. Default 900 (15 minutes). */
+  windowSeconds?: number;
+  /** The first lock. Default 60; each further lock doubles it. */
+  lockSeconds?: number;
+  /** No lock is longer than this. Default 900 (15 minutes). */
+  maxLockSeconds?: number;
 }
 
 export type TokenLocation = 'headers' | 'cookies';
@@ -115,7 +173,11 @@ export interface CookieOptions {
   sameSite?: 'strict' | 'lax' | 'none';
   /** Path the refresh cookie is scoped to: your refresh route. Default `/auth/refresh`. */
   refreshPath?: string;
-  /** Key of the CSRF tokens. Default: derived from the signing key (required for verify-only rings). */
+  /**
+   * Key of the CSRF tokens (HMACs of the session id): 32+ random bytes, the same on every
+   * instance. Required with the cookie transport; kept apart from the signing keys so that
+   * rotating those leaves cookie sessions working.
+   */
   csrfSecret?: string | Buffer;
 }
 

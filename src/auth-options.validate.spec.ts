@@ -78,10 +78,30 @@ describe('resolveAuthConfig', () => {
     [{ audience: '  ' }, 'audience is required'],
     [{ findUser: 'users' }, 'findUser must be a function'],
     [{ keyId: '../../etc/passwd' }, 'kid must be'],
+    [{ tokenLocation: ['cookies'] }, 'cookies.csrfSecret is required'],
+    [{ rateLimit: { login: { limit: 0, ttlSeconds: 60 } } }, 'rateLimit.login needs'],
+    [{ rateLimit: { default: { limit: 5, ttlSeconds: 0.5 } } }, 'rateLimit.default needs'],
+    [{ rateLimit: { lockout: { maxFailures: -1 } } }, 'rateLimit.lockout.maxFailures'],
+    [{ rateLimit: { lockout: { lockSeconds: 600, maxLockSeconds: 60 } } }, 'maxLockSeconds'],
+    [{ trustProxy: -1 }, 'trustProxy must be'],
+    [{ trustProxy: 'yes' }, 'trustProxy must be'],
+    [{ auditSink: {} }, 'auditSink must have'],
+    [{ inspectRequest: 'check' }, 'inspectRequest must be a function'],
+    [{ cookies: { csrfSecret: 'short' } }, 'csrfSecret must be at least 32'],
   ])('refuses %j', (options, expected) => {
     expect(problemsOf(options as Partial<AuthModuleOptions>)).toEqual([
       expect.stringContaining(expected),
     ]);
+  });
+
+  it('keeps the CSRF key apart from the signing key', () => {
+    const csrfSecret = randomBytes(32);
+    const config = resolveAuthConfig({
+      ...valid(),
+      tokenLocation: ['cookies'],
+      cookies: { csrfSecret },
+    });
+    expect(config.cookies.csrfKey.equals(csrfSecret)).toBe(true);
   });
 
   it('refuses an unknown (misspelt) option instead of ignoring it', () => {

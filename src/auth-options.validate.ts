@@ -5,18 +5,25 @@ import {
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
   DEFAULT_SESSION_MAX_AGE_SECONDS,
+  DEFAULT_LOCKOUT,
+  DEFAULT_LOGIN_RATE_LIMIT,
+  DEFAULT_RATE_LIMIT,
 } from './auth.constants';
 import type {
   AuthModuleOptions,
   CookieOptions,
+  LockoutOptions,
+  RateLimit,
+  RateLimitOptions,
   RevocationOptions,
   SlidingOptions,
   TokenLocation,
 } from './auth-options.interface';
-import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type Clock, SystemClock } from './common/clock';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
+import type { RateLimitStore } from './rate-limit/rate-limit.store';
 
 /** The options after validation: defaults applied, keys imported. Injected wherever options are read. */
 export class AuthConfig {
@@ -31,6 +38,9 @@ export class AuthConfig {
   readonly sliding?: Required<SlidingOptions>;
   readonly tokenLocation!: TokenLocation[];
   readonly cookies!: ResolvedCookieOptions;
+  readonly rateLimit!: ResolvedRateLimitOptions;
+  /** Proxies trusted to append to X-Forwarded-For; 0 when none. */
+  readonly trustProxy!: number;
 
   constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
     Object.assign(this, values);
@@ -55,6 +65,14 @@ export type ResolvedRevocationOptions = Omit<
 > &
   Required<Pick<RevocationOptions, 'keyPrefix' | 'timeoutMs' | 'failOpen'>>;
 
+export interface ResolvedRateLimitOptions {
+  default: RateLimit | false;
+  login: RateLimit | false;
+  lockout: Required<LockoutOptions> | false;
+  store?: RateLimitStore;
+  failOpen: boolean;
+}
+
 // A Record, so the compiler insists that every option is listed here.
 const KNOWN: Record<keyof AuthModuleOptions, true> = {
   keys: true,
@@ -76,6 +94,10 @@ const KNOWN: Record<keyof AuthModuleOptions, true> = {
   cookies: true,
   revocation: true,
   verifiedTokenCacheSize: true,
+  rateLimit: true,
+  trustProxy: true,
+  auditSink: true,
+  inspectRequest: true,
   clock: true,
 };
 const KNOWN_OPTIONS = new Set(Object.keys(KNOWN));
@@ -120,7 +142,12 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   if (tolerance !== undefined && tolerance > 300) {
     problems.push(`clockToleranceSeconds (${tolerance}) must be at most 300`);
   }
-  for (const hook of ['validateCredentials', 'findUser', 'additionalClaims'] as const) {
+  for (const hook of [
+    'validateCredentials',
+    'findUser',
+    'additionalClaims',
+    'inspectRequest',
+  ] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function')
       problems.push(`${hook} must be a function`);
   }
@@ -129,9 +156,18 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
   }
   const keys = buildKeyRing(options, problems);
-  const { tokenLocation, cookies } = resolveTransport(options, keys?.signing?.signingKey, problems);
+  const { tokenLocation, cookies } = resolveTransport(options, problems);
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
+  const rateLimit = resolveRateLimit(options.rateLimit ?? {}, problems);
+  const { trustProxy = false } = options;
+  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+  if (!Number.isSafeInteger(hops) || hops < 0 || hops > 10) {
+    problems.push('trustProxy must be true, false, or a number of proxies from 0 to 10');
+  }
+  if (options.auditSink !== undefined && typeof options.auditSink?.write !== 'function') {
+    problems.push('auditSink must have a write(event) method');
+  }
 
   if (
     problems.length > 0 ||
@@ -153,12 +189,46 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     sliding,
     tokenLocation,
     cookies,
+    rateLimit,
+    trustProxy: hops,
   });
+}
+
+function resolveRateLimit(options: RateLimitOptions, problems: string[]): ResolvedRateLimitOptions {
+  const limit = (value: RateLimit | false | undefined, fallback: RateLimit, name: string) => {
+    if (value === false) return false;
+    const resolved = value ?? fallback;
+    if (
+      !Number.isSafeInteger(resolved.limit) ||
+      resolved.limit < 1 ||
+      !Number.isSafeInteger(resolved.ttlSeconds) ||
+      resolved.ttlSeconds < 1
+    ) {
+      problems.push(`rateLimit.${name} needs a whole limit and ttlSeconds, each at least 1`);
+    }
+    return resolved;
+  };
+  let lockout: Required<LockoutOptions> | false = false;
+  if (options.lockout !== false) {
+    lockout = { ...DEFAULT_LOCKOUT, ...options.lockout };
+    for (const [name, value] of Object.entries(lockout)) {
+      if (!Number.isSafeInteger(value) || value < 1)
+        problems.push(`rateLimit.lockout.${name} must be a whole number, at least 1`);
+    }
+    if (lockout.maxLockSeconds < lockout.lockSeconds)
+      problems.push('rateLimit.lockout.maxLockSeconds must not be shorter than lockSeconds');
+  }
+  return {
+    default: limit(options.default, DEFAULT_RATE_LIMIT, 'default'),
+    login: limit(options.login, DEFAULT_LOGIN_RATE_LIMIT, 'login'),
+    lockout,
+    ...(options.store && { store: options.store }),
+    failOpen: options.failOpen === true,
+  };
 }
 
 function resolveTransport(
   options: AuthModuleOptions,
-  signingKey: KeyObject | undefined,
   problems: string[],
 ): { tokenLocation: TokenLocation[]; cookies: ResolvedCookieOptions } {
   const tokenLocation = options.tokenLocation ?? ['headers'];
@@ -178,27 +248,17 @@ function resolveTransport(
   if (!['strict', 'lax', 'none'].includes(sameSite))
     problems.push('cookies.sameSite must be strict, lax or none');
   if (sameSite === 'none' && !secure) problems.push('cookies.sameSite "none" needs cookies.secure');
-  const material =
-    signingKey?.type === 'secret'
-      ? signingKey.export()
-      : signingKey?.export({ type: 'pkcs8', format: 'der' });
-  let csrfKey = deriveCsrfKey(csrfSecret, material);
-  if (!csrfKey) {
-    if (tokenLocation.includes('cookies'))
-      problems.push('cookies.csrfSecret is required when no key signs (verifyOnly)');
-    csrfKey = randomBytes(32);
+  // Not derived from the signing key: rotating that would void every cookie session's CSRF token.
+  let csrfKey = randomBytes(32);
+  if (csrfSecret !== undefined) {
+    csrfKey = Buffer.from(csrfSecret);
+    if (csrfKey.length < 32) problems.push('cookies.csrfSecret must be at least 32 random bytes');
+  } else if (tokenLocation.includes('cookies')) {
+    problems.push(
+      'cookies.csrfSecret is required with the cookie transport (32+ random bytes, the same on every instance)',
+    );
   }
   return { tokenLocation, cookies: { secure, sameSite, refreshPath, csrfKey } };
-}
-
-/** The CSRF key: configured, else derived from the signing key so that every instance agrees. */
-function deriveCsrfKey(
-  secret: string | Buffer | undefined,
-  signingMaterial: Buffer | undefined,
-): Buffer | undefined {
-  if (secret !== undefined) return Buffer.from(secret);
-  if (!signingMaterial) return undefined;
-  return Buffer.from(hkdfSync('sha256', signingMaterial, Buffer.alloc(0), 'tokenguard csrf', 32));
 }
 
 function resolveSliding(

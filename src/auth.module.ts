@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { AuthConfig, resolveAuthConfig } from './auth-options.validate';
@@ -18,12 +18,21 @@ import { RevocationService } from './revocation/revocation.service';
 import { SlidingSessionInterceptor } from './session/sliding-session.interceptor';
 import { AuthService } from './tokens/auth.service';
 import { TokenVerifier } from './tokens/token.verifier';
+import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
+import { AuditSink, LoggerAuditSink } from './audit/audit-event';
+import { AuditService } from './audit/audit.service';
+import { ClientResolver } from './common/client';
+import { RateLimitGuard, throttlerOptions, throttlerStorage } from './rate-limit/rate-limit.guard';
+import { MemoryRateLimitStore, RateLimitStore } from './rate-limit/rate-limit.store';
+import { RateLimitService } from './rate-limit/rate-limit.service';
+import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
 
 /**
  * JWT authentication: `AuthModule.forRoot(options)` or `AuthModule.forRootAsync({ useFactory })`.
  * Options are validated when the app boots; a bad one stops it with an AuthConfigError.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: AuthConfig,
@@ -32,11 +41,23 @@ import { TokenVerifier } from './tokens/token.verifier';
     },
     { provide: Clock, inject: [AuthConfig], useFactory: (config: AuthConfig) => config.clock },
     { provide: RevocationStore, inject: [AuthConfig], useFactory: createRevocationStore },
+    { provide: RateLimitStore, inject: [AuthConfig], useFactory: createRateLimitStore },
+    {
+      provide: AuditSink,
+      inject: [AuthConfig],
+      useFactory: ({ options }: AuthConfig) => options.auditSink ?? new LoggerAuditSink(),
+    },
+    { provide: getOptionsToken(), inject: [AuthConfig], useFactory: throttlerOptions },
+    { provide: getStorageToken(), inject: [RateLimitService], useFactory: throttlerStorage },
     { provide: JwtService, useValue: new JwtService() },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: SlidingSessionInterceptor },
     TokenVerifier,
     RevocationService,
+    ClientResolver,
+    AuditService,
+    RateLimitService,
+    RateLimitGuard,
     AuthService,
     VerifiedTokenCache,
     CookieTransport,
@@ -47,6 +68,10 @@ import { TokenVerifier } from './tokens/token.verifier';
   exports: [
     AuthConfig,
     Clock,
+    ClientResolver,
+    AuditService,
+    RateLimitService,
+    RateLimitGuard,
     AuthService,
     RevocationService,
     RevocationStore,
@@ -65,4 +90,12 @@ function createRevocationStore({ revocation, clock }: AuthConfig): RevocationSto
   if (revocation.store) return revocation.store;
   if (revocation.redis) return new RedisRevocationStore({ ...revocation, redis: revocation.redis });
   return new MemoryRevocationStore(clock);
+}
+
+/** The app's own store, else the revocation Redis (its own connection), else memory. */
+function createRateLimitStore({ rateLimit, revocation, clock }: AuthConfig): RateLimitStore {
+  if (rateLimit.store) return rateLimit.store;
+  const { redis, keyPrefix, timeoutMs } = revocation;
+  if (redis) return new RedisRateLimitStore(redis, keyPrefix, timeoutMs);
+  return new MemoryRateLimitStore(clock);
 }

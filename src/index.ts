@@ -11,7 +11,23 @@ export {
   type SlidingOptions,
   type CookieOptions,
   type TokenLocation,
+  type RateLimit,
+  type RateLimitOptions,
+  type LockoutOptions,
 } from './auth-options.interface';
+export {
+  AuditSink,
+  JsonLinesAuditSink,
+  LoggerAuditSink,
+  type AuditEvent,
+  type AuditEventName,
+} from './audit/audit-event';
+export { AuditService, type AuditDetails } from './audit/audit.service';
+export { ClientResolver, type ClientInfo, type ClientRequest } from './common/client';
+export { LoginEndpoint, NoRateLimit, RateLimitGuard } from './rate-limit/rate-limit.guard';
+export { RateLimitService } from './rate-limit/rate-limit.service';
+export { MemoryRateLimitStore, RateLimitStore, type HitCount } from './rate-limit/rate-limit.store';
+export { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
 export { AuthConfig } from './auth-options.validate';
 export {
   ACCESS_TOKEN_TYP,
@@ -21,6 +37,9 @@ export {
   MAX_TOKEN_LENGTH,
   NEW_TOKEN_HEADER,
   DEFAULT_SESSION_MAX_AGE_SECONDS,
+  DEFAULT_LOCKOUT,
+  DEFAULT_LOGIN_RATE_LIMIT,
+  DEFAULT_RATE_LIMIT,
   REFRESH_TOKEN_TYP,
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';
@@ -36,6 +55,7 @@ export {
   AuthError,
   InvalidTokenError,
   isAuthError,
+  TooManyRequestsError,
   type AuthErrorBody,
   type AuthErrorCode,
 } from './errors/auth.errors';
@@ -64,3 +84,10 @@ export type {
   TokenUse,
 } from './tokens/token-claims.interface';
 export { TokenVerifier } from './tokens/token.verifier';
+export {
+  addAuthSchemes,
+  BEARER_SCHEME,
+  COOKIE_SCHEME,
+  type AuthSecurityScheme,
+  type SecuritySchemeBuilder,
+} from './swagger/swagger-auth';

@@ -14,6 +14,11 @@ describe('JwtAuthGuard on GET /protected', () => {
   });
   afterAll(() => demo.close());
 
+  it('runs on the HTTP adapter its Jest project asks for (Express, or Fastify in e2e-fastify)', () => {
+    const wanted = (globalThis as { DEMO_ADAPTER?: string }).DEMO_ADAPTER ?? 'express';
+    expect(demo.app.getHttpAdapter().getType()).toBe(wanted);
+  });
+
   const get = (token?: string, scheme = 'Bearer') => {
     const req = demo.http.get('/protected');
     return token === undefined ? req : req.set('Authorization', `${scheme} ${token}`);

@@ -70,7 +70,11 @@ describe('POST /auth/login', () => {
       .set('Content-Type', 'application/json')
       .send('{"username": "bob",')
       .expect(400);
-    expect(res.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
+    expect(res.body).toEqual({
+      statusCode: 400,
+      code: 'AUTH_REQUEST_INVALID',
+      message: 'The request body must be a well-formed JSON object',
+    });
     expect(res.text).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });
 
@@ -92,16 +96,23 @@ describe('POST /auth/login', () => {
       .expect(400);
   });
 
-  it('answers 400 for a form-encoded or plain-text body', async () => {
-    await demo.http
+  it('answers 415 for a form-encoded or plain-text body: only JSON is read', async () => {
+    const form = await demo.http
       .post('/auth/login')
       .type('form')
       .send('username=bob&password=bob-password')
-      .expect(400);
-    await demo.http
+      .expect(415);
+    const text = await demo.http
       .post('/auth/login')
       .set('Content-Type', 'text/plain')
       .send('bob:bob-password')
-      .expect(400);
+      .expect(415);
+    for (const res of [form, text]) {
+      expect(res.body).toEqual({
+        statusCode: 415,
+        code: 'REQUEST_UNSUPPORTED_MEDIA_TYPE',
+        message: expect.stringContaining('application/json'),
+      });
+    }
   });
 });

@@ -101,19 +101,34 @@ describe('sliding sessions through X-New-Token (demo: 15 min tokens, renewal in 
     }
   });
 
-  it('does not renew a still-valid token once the session is older than its max age', async () => {
+  it('caps every token at the session max age, and refuses a refresh once it has passed', async () => {
     const short = await startDemo({ SESSION_MAX_AGE: '10m' });
     try {
-      const { access_token } = await short.login('alice');
-      short.clock.advance(11 * MINUTE); // 4 minutes left on the token, but the session is 11 minutes old
-      const res = await short.http
-        .get('/protected')
-        .set('Authorization', `Bearer ${access_token}`)
-        .expect(200);
-      expect(res.headers['x-new-token']).toBeUndefined();
+      const { access_token, refresh_token } = await short.login('alice');
+      const { auth_time, exp } = decode(refresh_token).payload as {
+        auth_time: number;
+        exp: number;
+      };
+      expect(exp).toBeLessThanOrEqual(auth_time + 600);
+      expect(decode(access_token).payload.exp as number).toBeLessThanOrEqual(auth_time + 600);
+      // 10 s past the cap: inside the 30 s clock leeway, so only the session check refuses it.
+      short.clock.advance(10 * MINUTE + 10);
+      const res = await short.http.post('/auth/refresh').send({ refresh_token }).expect(401);
+      expect(res.body.code).toBe('AUTH_SESSION_EXPIRED');
     } finally {
       await short.close();
     }
+  });
+
+  it('does not renew on the response to a logout', async () => {
+    const { access_token } = await demo.login('alice');
+    demo.clock.advance(11 * MINUTE);
+    const res = await demo.http
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${access_token}`)
+      .expect((r) => expect(r.status).toBeLessThan(300));
+    expect(res.headers['x-new-token']).toBeUndefined();
+    await get('/protected', access_token).expect(401);
   });
 });
 

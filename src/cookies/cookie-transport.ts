@@ -10,7 +10,8 @@ import type { TokenPair } from '../tokens/token-claims.interface';
 
 /** Header a cookie-authenticated, state-changing request must carry (double submit). */
 export const CSRF_HEADER = 'X-CSRF-Token';
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** RFC 9110 safe methods: everything else changes state and needs the CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type HttpRequest = { headers: IncomingHttpHeaders; method?: string };
 
@@ -66,6 +67,11 @@ export class CookieTransport {
     }
   }
 
+  /** Name of the access-token cookie (`__Host-tg_access` with Secure cookies). */
+  get accessCookieName(): string {
+    return this.names.access;
+  }
+
   /** The access token of a request: the bearer header first, then the cookie, as configured. */
   accessToken(request: HttpRequest): FoundToken | undefined {
     const bearer = this.fromHeaders ? extractBearerToken(request) : null;
@@ -84,9 +90,9 @@ export class CookieTransport {
     return createHmac('sha256', this.csrfKey).update(sid).digest('base64url');
   }
 
-  /** Refuses a state-changing request whose `X-CSRF-Token` is not the session's, with 403. */
+  /** Refuses a state-changing (not GET/HEAD/OPTIONS) request whose `X-CSRF-Token` is not the session's, with 403. */
   assertCsrf(request: HttpRequest, sid: string): void {
-    if (!UNSAFE_METHODS.has(request.method ?? 'GET')) return;
+    if (SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) return;
     const sent = request.headers[CSRF_HEADER.toLowerCase()];
     const expected = Buffer.from(this.csrfToken(sid));
     const given = Buffer.from(typeof sent === 'string' ? sent : '');
@@ -105,9 +111,9 @@ export class CookieTransport {
    */
   deliver(response: unknown, pair: TokenPair, sid: string): TokenPair | CookieSessionBody {
     if (!this.enabled) return pair;
-    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
+    const { refreshTokenTtlSeconds } = this.config;
     this.set(response, this.names.access, pair.access_token, {
-      maxAge: accessTokenTtlSeconds,
+      maxAge: pair.expires_in, // shorter than the configured TTL near a session's max age
       httpOnly: true,
     });
     this.set(response, this.names.refresh, pair.refresh_token, {

@@ -17,10 +17,14 @@ export type AuthErrorCode =
   | 'AUTH_TOKEN_AUDIENCE_INVALID'
   | 'AUTH_TOKEN_CLAIMS_INVALID'
   | 'AUTH_TOKEN_REVOKED'
+  | 'AUTH_SESSION_EXPIRED'
   | 'AUTH_REFRESH_REUSED'
   | 'AUTH_STORE_UNAVAILABLE'
   | 'AUTH_USER_INACTIVE'
+  | 'AUTH_TOKEN_REFUSED'
   | 'AUTH_INVALID_CREDENTIALS'
+  | 'AUTH_LOGIN_LOCKED'
+  | 'AUTH_RATE_LIMITED'
   | 'AUTH_ROLE_REQUIRED'
   | 'AUTH_CSRF_INVALID'
   | 'AUTH_REQUEST_INVALID';
@@ -58,6 +62,16 @@ export class AuthError extends HttpException {
 export class InvalidTokenError extends AuthError {
   constructor(code: AuthErrorCode, message: string, cause?: unknown) {
     super(code, HttpStatus.UNAUTHORIZED, message, { cause });
+  }
+}
+
+/** A 429: the exception filter turns `retryAfterSeconds` into the `Retry-After` header. */
+export class TooManyRequestsError extends AuthError {
+  constructor(code: 'AUTH_RATE_LIMITED' | 'AUTH_LOGIN_LOCKED', what: string, waitMs: number) {
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    super(code, HttpStatus.TOO_MANY_REQUESTS, `${what}; try again in ${seconds} s`, {
+      extra: { retryAfterSeconds: seconds },
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest } from '../common/client';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { toAuthError, TokenVerifier } from '../tokens/token.verifier';
@@ -10,7 +10,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { Public } from './public.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
 
-type GuardedRequest = { headers: IncomingHttpHeaders; method?: string; user?: AuthPrincipal };
+type GuardedRequest = ClientRequest & { method?: string; user?: AuthPrincipal };
 
 /**
  * Authenticates the bearer access token through the passport-jwt strategy. Routes marked
@@ -43,9 +43,11 @@ export class JwtAuthGuard extends AuthGuard() {
     } else {
       await super.canActivate(context);
     }
+    const principal = request.user;
+    if (!principal) return true; // passport refused already
     // A cookie rides along on any request, cross-site ones too: state changes must prove intent.
-    if (found?.via === 'cookie' && request.user)
-      this.transport.assertCsrf(request, request.user.sid);
+    if (found?.via === 'cookie') this.transport.assertCsrf(request, principal.sid);
+    await this.auth.inspect(principal, request);
     return true;
   }
 

@@ -35,6 +35,17 @@ describe('buildKeyRing', () => {
     );
   });
 
+  it('takes random secret bytes as bytes, even when they happen to start with "{" (1 in 256)', () => {
+    const secret = Buffer.concat([Buffer.from(' {'), Buffer.from([0xff, 0xfe]), randomBytes(32)]);
+    const file = join(dir, 'binary.secret');
+    writeFileSync(file, secret);
+    for (const key of [{ secret }, { secretFile: file }]) {
+      const { ring, problems } = build([{ alg: 'HS256', ...key }]);
+      expect(problems).toEqual([]);
+      expect(ring?.signing?.signingKey?.export().equals(secret)).toBe(true);
+    }
+  });
+
   it('reads PEM and JWK, by value and from files', () => {
     const { privateKey, publicKey } = ec();
     const pemFile = join(dir, 'private.pem');
@@ -123,6 +134,16 @@ describe('buildKeyRing', () => {
         },
       ],
       'at least 2048',
+    ],
+    [
+      'an RSA-PSS-only key (it has no JWK form to publish)',
+      () => [
+        {
+          alg: 'PS256',
+          privateKey: generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey,
+        },
+      ],
+      'not RSA-PSS-only',
     ],
     ['alg none in a ring', () => [{ alg: 'none' }], 'is not allowed'],
     ['an empty ring', () => [], 'at least one key'],

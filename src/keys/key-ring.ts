@@ -265,12 +265,9 @@ function importAsymmetric(
     if (publicKey.asymmetricKeyType !== 'ec' || details.namedCurve !== EC_CURVES[alg]) {
       problems.push(`${name}: ${alg} needs an EC key on ${EC_CURVES[alg]}`);
     }
-  } else if (
-    !['rsa', ...(alg.startsWith('PS') ? ['rsa-pss'] : [])].includes(
-      publicKey.asymmetricKeyType ?? '',
-    )
-  ) {
-    problems.push(`${name}: ${alg} needs an RSA key`);
+  } else if (publicKey.asymmetricKeyType !== 'rsa') {
+    // PS* too: an RSA-PSS-only key (id-RSASSA-PSS) has no JWK form, so it could not be published.
+    problems.push(`${name}: ${alg} needs an RSA key (rsaEncryption, not RSA-PSS-only)`);
   } else if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
     problems.push(
       `${name}: the RSA key has ${details.modulusLength} bits; at least ${MIN_RSA_BITS} are needed`,
@@ -281,7 +278,7 @@ function importAsymmetric(
 
 /**
  * The value, else the file's content; JSON text (from a file or an environment variable) is
- * read as a JWK. A file that cannot be read is a problem.
+ * read as a JWK. Bytes that are not UTF-8 are never JSON: a random secret may start with "{". A file that cannot be read is a problem.
  */
 function material(
   value: KeyMaterial | undefined,
@@ -298,18 +295,25 @@ function material(
       return undefined;
     }
   }
-  if (
-    (typeof input === 'string' || Buffer.isBuffer(input)) &&
-    input.toString().trimStart().startsWith('{')
-  ) {
+  const text = typeof input === 'string' ? input : Buffer.isBuffer(input) ? utf8(input) : undefined;
+  if (text?.trimStart().startsWith('{')) {
     try {
-      return JSON.parse(input.toString()) as JsonWebKey;
+      return JSON.parse(text) as JsonWebKey;
     } catch {
       problems.push(`${name.replace(/File$/, '')}: not valid JWK JSON`);
       return undefined;
     }
   }
   return input;
+}
+
+/** The bytes as text, or undefined when they are not UTF-8 (random secret bytes, DER). */
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseKey(

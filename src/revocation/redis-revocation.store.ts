@@ -1,5 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis, whenReady } from '../common/redis';
 import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
 
 /** Options of the Redis store; see `AuthModuleOptions.revocation`. */
@@ -75,20 +76,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     this.boundsItsCalls = this.ownsClient;
     const client =
       typeof options.redis === 'string'
-        ? new Redis(options.redis, {
-            enableOfflineQueue: false,
-            enableAutoPipelining: true,
-            commandTimeout: options.timeoutMs,
-            connectTimeout: Math.max(options.timeoutMs, 1000),
-            maxRetriesPerRequest: 0,
-            retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-          })
+        ? openRedis(options.redis, options.timeoutMs)
         : options.redis;
     client.defineCommand('tgRotate', { numberOfKeys: 3, lua: ROTATE });
     client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: REVOKE_SESSION });
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
-    // Without a listener ioredis prints every failed reconnect; the service reports outages per request.
-    client.on('error', () => undefined);
     client.on('ready', () => void this.checkEvictionPolicy());
     this.client = client as ScriptedRedis;
   }
@@ -98,15 +90,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
    * refusing everything. If Redis is down the app still boots, answers 503, and recovers alone.
    */
   async onModuleInit(): Promise<void> {
-    if (this.client.status === 'ready') return;
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5_000);
-      this.client.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (!(await ready))
+    if (!(await whenReady(this.client)))
       this.logger.error('Redis is not reachable yet: guarded requests answer 503 until it is');
   }
 

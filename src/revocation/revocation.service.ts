@@ -1,5 +1,8 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
+import { storeCall } from '../common/store-call';
+import { AuditService } from '../audit/audit.service';
+import type { ClientRequest } from '../common/client';
 import { AuthError, InvalidTokenError } from '../errors/auth.errors';
 import type { TokenClaims } from '../tokens/token-claims.interface';
 import { RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
@@ -17,13 +20,14 @@ export class RevocationService {
   constructor(
     private readonly store: RevocationStore,
     private readonly config: AuthConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** Refuses a token that is revoked, alone, by its session, or by its user's logout-everywhere. */
   async assertActive(claims: TokenClaims): Promise<void> {
     let revoked: boolean;
     try {
-      revoked = await this.call(this.store.isRevoked(tokenRef(claims)));
+      revoked = await this.call(() => this.store.isRevoked(tokenRef(claims)));
     } catch (error) {
       if (!this.config.revocation.failOpen) throw error;
       this.logger.warn(
@@ -36,28 +40,38 @@ export class RevocationService {
 
   /** Records a new session and its first refresh token. */
   startSession(sid: string, refreshJti: string): Promise<void> {
-    return this.call(this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
+    return this.call(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
   }
 
   /** Uses a refresh token once; see RotationResult. */
   rotate(claims: TokenClaims, nextJti: string): Promise<RotationResult> {
-    return this.call(this.store.rotate(tokenRef(claims), nextJti, this.sessionTtlMs()));
+    return this.call(() => this.store.rotate(tokenRef(claims), nextJti, this.sessionTtlMs()));
   }
 
-  /** Revokes one token until it expires. */
-  revokeToken(claims: Pick<TokenClaims, 'jti' | 'exp'>): Promise<void> {
+  /** Revokes one token until it expires. `request` names the client in the audit event. */
+  async revokeToken(
+    claims: Pick<TokenClaims, 'jti' | 'exp'> & Partial<Pick<TokenClaims, 'sub' | 'sid'>>,
+    request?: ClientRequest,
+  ): Promise<void> {
     const ttlMs = claims.exp * 1000 - this.config.clock.now() + this.leewayMs();
-    return ttlMs > 0 ? this.call(this.store.revokeToken(claims.jti, ttlMs)) : Promise.resolve();
+    if (ttlMs > 0) await this.call(() => this.store.revokeToken(claims.jti, ttlMs));
+    this.audit.emit('token.revoked', { token: claims, request });
   }
 
   /** Ends a session: every token it holds or would be issued is refused. */
-  revokeSession(sid: string): Promise<void> {
-    return this.call(this.store.revokeSession(sid, this.sessionTtlMs()));
+  async revokeSession(
+    sid: string,
+    token: Partial<Pick<TokenClaims, 'sub' | 'jti'>> = {},
+    request?: ClientRequest,
+  ): Promise<void> {
+    await this.call(() => this.store.revokeSession(sid, this.sessionTtlMs()));
+    this.audit.emit('session.revoked', { token: { ...token, sid }, request });
   }
 
   /** Refuses every token of `sub` issued until now, on every instance (disable an account, logout everywhere). */
-  revokeUser(sub: string): Promise<void> {
-    return this.call(this.store.revokeUser(sub, this.config.clock.now(), this.sessionTtlMs()));
+  async revokeUser(sub: string, request?: ClientRequest): Promise<void> {
+    await this.call(() => this.store.revokeUser(sub, this.config.clock.now(), this.sessionTtlMs()));
+    this.audit.emit('logout.everywhere', { token: { sub }, request });
   }
 
   /** The longest a token issued now can stay valid: a refresh token's lifetime plus the leeway. */
@@ -69,32 +83,8 @@ export class RevocationService {
     return this.config.clockToleranceSeconds * 1000;
   }
 
-  private async call<T>(operation: Promise<T>): Promise<T> {
-    try {
-      return await (this.store.boundsItsCalls ? operation : this.withTimeout(operation));
-    } catch (cause) {
-      throw new AuthError(
-        'AUTH_STORE_UNAVAILABLE',
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'The session store is unavailable; try again shortly',
-        { cause },
-      );
-    }
-  }
-
-  private async withTimeout<T>(operation: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('revocation store timeout')),
-        this.config.revocation.timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([operation, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private call<T>(operation: () => Promise<T>): Promise<T> {
+    return storeCall(operation, this.config.revocation.timeoutMs, this.store.boundsItsCalls);
   }
 }
 

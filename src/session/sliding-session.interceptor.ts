@@ -36,23 +36,29 @@ export class SlidingSessionInterceptor implements NestInterceptor {
       .switchToHttp()
       .getRequest<{ headers: IncomingHttpHeaders; user?: AuthPrincipal }>();
     const principal = request.user;
-    // Decided before the handler runs: most requests are far from expiry and pay nothing more.
-    const renewal = principal?.claims && this.auth.renewAccessToken(principal);
     if (
-      !renewal ||
+      !principal?.claims ||
       this.reflector.getAllAndOverride(NoTokenRenewal, [context.getHandler(), context.getClass()])
     ) {
       return next.handle();
     }
+    // Decided before the handler runs: most requests are far from expiry and pay nothing more.
+    const renewal = this.auth.renewAccessToken(principal, request);
+    if (!renewal) return next.handle();
     const response = context.switchToHttp().getResponse<unknown>();
     const viaCookie = this.transport.accessToken(request)?.via === 'cookie';
-    return next.handle().pipe(tap(() => this.write(response, renewal, viaCookie)));
+    return next.handle().pipe(
+      tap(() => {
+        if (!this.auth.hasEnded(principal)) this.write(response, renewal, viaCookie);
+      }),
+    );
   }
 
   private write(response: unknown, { token, expiresAt }: Renewal, viaCookie: boolean): void {
     const { httpAdapter } = this.adapterHost;
     if (httpAdapter.isHeadersSent(response)) return; // the handler wrote the response itself
-    if (viaCookie) this.transport.renewAccessCookie(response, token, expiresAt);
+    // A cookie session keeps its token out of page scripts' reach: no header, only the cookie.
+    if (viaCookie) return this.transport.renewAccessCookie(response, token, expiresAt);
     httpAdapter.setHeader(response, NEW_TOKEN_HEADER, token);
     const exposed = String(httpAdapter.getHeader(response, 'Access-Control-Expose-Headers') ?? '');
     if (

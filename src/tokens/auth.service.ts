@@ -14,6 +14,9 @@ import {
   type TokenUse,
 } from './token-claims.interface';
 import { TokenVerifier } from './token.verifier';
+import { AuditService } from '../audit/audit.service';
+import { ClientResolver, type ClientRequest } from '../common/client';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** A renewed access token and when it expires (epoch seconds). */
 export interface Renewal {
@@ -29,48 +32,74 @@ export class AuthService {
   private readonly logger = new Logger('AuthService');
   /** Renewals by the jti they replace, kept while that token lives: concurrent requests share one. */
   private readonly renewals = new Map<string, Renewal & { until: number }>();
+  /** Principals (one object per request) whose request ended their session. */
+  private readonly ended = new WeakSet<AuthPrincipal>();
 
   constructor(
     private readonly config: AuthConfig,
     private readonly jwt: JwtService,
     private readonly verifier: TokenVerifier,
     private readonly revocation: RevocationService,
+    private readonly limits: RateLimitService,
+    private readonly audit: AuditService,
+    private readonly clients: ClientResolver,
   ) {}
 
-  /** Checks credentials through `validateCredentials` and opens a new session. */
-  async login(username: string, password: string): Promise<TokenPair> {
+  /**
+   * Checks credentials through `validateCredentials` and opens a new session. Pass the request so
+   * that lockout and audit events know the client; locked usernames get 429 AUTH_LOGIN_LOCKED.
+   */
+  async login(username: string, password: string, request?: ClientRequest): Promise<TokenPair> {
     const { validateCredentials } = this.config.options;
     if (!validateCredentials)
       throw new AuthConfigError(['validateCredentials is required to log in']);
+    const client = request ? this.clients.of(request) : { ip: 'unknown' };
+    const subject = await this.limits.loginAttempt(username, client, request);
     const user = await validateCredentials(username, password);
-    // One answer for an unknown user and a wrong password, so neither can be told apart.
-    if (!user) throw new AuthError('AUTH_INVALID_CREDENTIALS', 401, 'Invalid username or password');
+    if (!user) {
+      // One answer for an unknown user and a wrong password, so neither can be told apart.
+      const error = new AuthError('AUTH_INVALID_CREDENTIALS', 401, 'Invalid username or password');
+      throw this.audit.failed('login.failed', error, { request });
+    }
+    if (subject) await this.limits.loginSucceeded(username, subject, client);
     const sid = randomId();
     const refreshJti = randomId();
     await this.revocation.startSession(sid, refreshJti);
-    return this.issuePair(user, sid, refreshJti, Math.floor(this.config.clock.now() / 1000));
+    this.audit.emit('login.succeeded', { token: { sub: user.sub, sid }, request });
+    const authTime = Math.floor(this.config.clock.now() / 1000);
+    return this.issuePair(user, sid, refreshJti, authTime, 'token.issued', request);
   }
 
   /**
    * Exchanges a refresh token for a new pair in the same session (RFC 9700 section 4.14.2): each
    * refresh token works once, and presenting a used one revokes the whole session.
    */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, request?: ClientRequest): Promise<TokenPair> {
     const claims = this.verifier.verify(refreshToken, 'refresh');
+    // The absolute cap holds for refreshes too, or activity would keep a session alive forever.
+    if (this.sessionDeadline(claims) <= this.config.clock.now() / 1000) {
+      throw new InvalidTokenError(
+        'AUTH_SESSION_EXPIRED',
+        'The session reached its maximum age; log in again',
+      );
+    }
+    // The app's suspicious-activity check sees refreshes too: a stolen refresh token is the prize.
+    if (request) {
+      const { sub, sid, jti, roles } = claims;
+      await this.inspect({ sub, sid, jti, roles, claims }, request);
+    }
     const nextJti = randomId();
     const result = await this.revocation.rotate(claims, nextJti);
     if (result === 'reused') {
-      this.logger.warn(
-        `Refresh token reuse detected: session revoked (sub=${claims.sub} sid=${claims.sid})`,
-      );
-      throw new InvalidTokenError(
+      const error = new InvalidTokenError(
         'AUTH_REFRESH_REUSED',
         'This refresh token was already used; the session is ended',
       );
+      throw this.audit.failed('refresh.reused', error, { token: claims, request });
     }
     if (result !== 'rotated') throw revokedError();
     const user = await this.findUser(claims);
-    return this.issuePair(user, claims.sid, nextJti, authTime(claims));
+    return this.issuePair(user, claims.sid, nextJti, authTime(claims), 'token.refreshed', request);
   }
 
   /**
@@ -79,20 +108,22 @@ export class AuthService {
    * arrive together with one old token share one new token (per process; across instances each
    * mints its own, which is harmless: all belong to the same session and die with it).
    */
-  renewAccessToken(principal: AuthPrincipal): Renewal | undefined {
+  renewAccessToken(principal: AuthPrincipal, request?: ClientRequest): Renewal | undefined {
     const { sliding, clock, accessTokenTtlSeconds } = this.config;
     const { claims } = principal;
     const now = clock.now() / 1000;
     if (!sliding || claims.exp - now >= sliding.renewWithinSeconds) return undefined;
-    const deadline = authTime(claims) + sliding.sessionMaxAgeSeconds;
+    const deadline = this.sessionDeadline(claims);
     if (now >= deadline) return undefined;
     const shared = this.renewals.get(claims.jti);
     if (shared) return shared;
     for (const [jti, renewal] of this.renewals) if (renewal.until <= now) this.renewals.delete(jti);
     const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
     const ttl = Math.min(accessTokenTtlSeconds, Math.floor(deadline - now));
+    const jti = randomId();
+    this.audit.emit('token.issued', { token: { sub: user.sub, sid: claims.sid, jti }, request });
     const renewal = {
-      token: this.sign('access', user, claims.sid, randomId(), ttl, authTime(claims)),
+      token: this.sign('access', user, claims.sid, jti, ttl, authTime(claims)),
       expiresAt: Math.floor(now) + ttl,
       until: claims.exp,
     };
@@ -116,22 +147,67 @@ export class AuthService {
   }
 
   /** Ends the principal's session: its tokens, and any later issued for it, are refused. */
-  logout(principal: AuthPrincipal): Promise<void> {
-    return this.revocation.revokeSession(principal.sid);
+  async logout(principal: AuthPrincipal, request?: ClientRequest): Promise<void> {
+    await this.revocation.revokeSession(principal.sid, principal, request);
+    this.ended.add(principal);
   }
 
   /** Ends every session of the principal's user, on every instance. */
-  logoutAll(principal: AuthPrincipal): Promise<void> {
-    return this.revocation.revokeUser(principal.sub);
+  async logoutAll(principal: AuthPrincipal, request?: ClientRequest): Promise<void> {
+    await this.revocation.revokeUser(principal.sub, request);
+    this.ended.add(principal);
   }
 
-  private issuePair(user: AuthUser, sid: string, refreshJti: string, authTime: number): TokenPair {
-    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
+  /**
+   * Runs the app's `inspectRequest` hook on a verified principal: `'refuse'` refuses the request,
+   * `'revoke'` also ends the session.
+   */
+  async inspect(principal: AuthPrincipal, request: ClientRequest): Promise<void> {
+    const { inspectRequest } = this.config.options;
+    const verdict = inspectRequest && (await inspectRequest(principal, request));
+    if (verdict !== 'refuse' && verdict !== 'revoke') return;
+    if (verdict === 'revoke') await this.logout(principal, request);
+    throw new InvalidTokenError('AUTH_TOKEN_REFUSED', 'The token was refused for this request');
+  }
+
+  /** Whether this request's principal logged out: its response must not renew the session. */
+  hasEnded(principal: AuthPrincipal): boolean {
+    return this.ended.has(principal);
+  }
+
+  /** When the session must end (epoch seconds): `auth_time` plus the max age, with sliding sessions on. */
+  private sessionDeadline(claims: Pick<TokenClaims, 'auth_time' | 'iat'>): number {
+    const { sliding } = this.config;
+    return sliding ? authTime(claims) + sliding.sessionMaxAgeSeconds : Number.POSITIVE_INFINITY;
+  }
+
+  private issuePair(
+    user: AuthUser,
+    sid: string,
+    refreshJti: string,
+    authTime: number,
+    event: 'token.issued' | 'token.refreshed',
+    request: ClientRequest | undefined,
+  ): TokenPair {
+    const { accessTokenTtlSeconds, refreshTokenTtlSeconds, clock } = this.config;
+    const accessJti = randomId();
+    this.audit.emit(event, { token: { sub: user.sub, sid, jti: accessJti }, request });
+    // No token of a capped session may outlive the cap.
+    const left =
+      this.sessionDeadline({ auth_time: authTime, iat: authTime }) - Math.floor(clock.now() / 1000);
+    const accessTtl = Math.min(accessTokenTtlSeconds, left);
     return {
-      access_token: this.sign('access', user, sid, randomId(), accessTokenTtlSeconds, authTime),
-      refresh_token: this.sign('refresh', user, sid, refreshJti, refreshTokenTtlSeconds, authTime),
+      access_token: this.sign('access', user, sid, accessJti, accessTtl, authTime),
+      refresh_token: this.sign(
+        'refresh',
+        user,
+        sid,
+        refreshJti,
+        Math.min(refreshTokenTtlSeconds, left),
+        authTime,
+      ),
       token_type: 'Bearer',
-      expires_in: accessTokenTtlSeconds,
+      expires_in: accessTtl,
     };
   }
 
@@ -196,4 +272,5 @@ export class AuthService {
 }
 
 /** Login time of a session; tokens from elsewhere without `auth_time` count from their `iat`. */
-const authTime = (claims: TokenClaims): number => claims.auth_time ?? Math.floor(claims.iat);
+const authTime = (claims: Pick<TokenClaims, 'auth_time' | 'iat'>): number =>
+  claims.auth_time ?? Math.floor(claims.iat);

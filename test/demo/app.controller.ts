@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { CurrentUser, Public, Roles, type AuthPrincipal } from '../../src/index';
+import { CurrentUser, NoRateLimit, Public, Roles, type AuthPrincipal } from '../../src/index';
 import { DemoUsersService, type DemoUser } from './demo-users.service';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page';
 
@@ -29,6 +29,7 @@ export class AppController {
   }
 
   @Public()
+  @NoRateLimit()
   @Get('health')
   health(): { status: 'ok' } {
     return { status: 'ok' };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -9,6 +9,8 @@ import {
   type CookieSessionBody,
   CurrentUser,
   extractBearerToken,
+  LoginEndpoint,
+  NoTokenRenewal,
   MAX_TOKEN_LENGTH,
   Public,
   type AuthPrincipal,
@@ -34,6 +36,9 @@ export class RefreshDto {
   refresh_token?: string;
 }
 
+/** Responses that carry tokens must not be kept by any cache (RFC 6749 section 5.1). */
+const NO_STORE = 'no-store';
+
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -44,13 +49,16 @@ export class AuthController {
 
   /** In cookie mode the tokens go in HttpOnly cookies (and, unless cookie-only, in the body too). */
   @Public()
+  @LoginEndpoint()
   @Post('login')
   @HttpCode(200)
+  @Header('Cache-Control', NO_STORE)
   async login(
     @Body() body: LoginDto,
+    @Req() request: IncomingMessage,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<LoginBody> {
-    const pair = await this.auth.login(body.username, body.password);
+    const pair = await this.auth.login(body.username, body.password, request);
     return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
   }
 
@@ -62,6 +70,7 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
+  @Header('Cache-Control', NO_STORE)
   async refresh(
     @Req() request: IncomingMessage,
     @Res({ passthrough: true }) response: unknown,
@@ -78,34 +87,39 @@ export class AuthController {
     }
     if (token === fromCookie)
       this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
-    const pair = await this.auth.refresh(token);
+    const pair = await this.auth.refresh(token, request);
     return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
   }
 
   @Post('logout')
+  @NoTokenRenewal() // the session ends here: nothing to renew
   @HttpCode(200)
   async logout(
     @CurrentUser() principal: AuthPrincipal,
+    @Req() request: IncomingMessage,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<{ message: string }> {
-    await this.auth.logout(principal);
+    await this.auth.logout(principal, request);
     this.cookies.clear(response);
     return { message: 'Logged out' };
   }
 
   @Post('logout-all')
+  @NoTokenRenewal()
   @HttpCode(200)
   async logoutAll(
     @CurrentUser() principal: AuthPrincipal,
+    @Req() request: IncomingMessage,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<{ message: string }> {
-    await this.auth.logoutAll(principal);
+    await this.auth.logoutAll(principal, request);
     this.cookies.clear(response);
     return { message: 'Logged out of every session' };
   }
 
   /** The session's CSRF token, for pages that lost the readable cookie. */
   @Get('csrf-token')
+  @Header('Cache-Control', NO_STORE)
   csrfToken(@CurrentUser() principal: AuthPrincipal): { csrf_token: string } {
     return { csrf_token: this.cookies.csrfToken(principal.sid) };
   }

@@ -1,35 +1,78 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import {
+  Logger,
+  ValidationPipe,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  type NestApplicationOptions,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import type { ValidationError } from 'class-validator';
-import { AuthError, type Clock } from '../../src/index';
+import helmet, { type HelmetOptions } from 'helmet';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { addAuthSchemes, AuthError, type Clock } from '../../src/index';
 import { loadDemoConfig, type DemoConfig } from './demo-config';
 import { DemoModule } from './demo.module';
+import { applyBodyRules } from './fastify-body';
 import { rejectDeepJson } from './json-depth';
+import { BODY_LIMIT_KB, requireJsonBody } from './request-body';
+
+/**
+ * helmet's headers on every response, with a CSP the demo page meets: its script and styles
+ * come from their own files, so no 'unsafe-inline' is needed and injected markup cannot run.
+ * Frames are refused twice (`frame-ancestors`, and `X-Frame-Options` for older browsers).
+ * HSTS is ignored by browsers over plain HTTP (localhost), so it is safe to send always.
+ */
+const SECURITY_HEADERS: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      objectSrc: ["'none'"],
+    },
+  },
+  xFrameOptions: { action: 'deny' },
+  strictTransportSecurity: { maxAge: 2 * 365 * 24 * 60 * 60, includeSubDomains: true },
+  xXssProtection: true, // sends `X-XSS-Protection: 0`: the old filter itself enabled XSS leaks
+};
 
 export interface DemoAppOptions {
   /** Read from `env` (default process.env) when not given. */
   config?: DemoConfig;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  logger?: false;
+  logger?: false | LoggerService;
 }
 
-/** Builds the demo app (not listening yet): used by `npm run demo` and by every e2e test. */
-export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestExpressApplication> {
+/**
+ * Builds the demo app (not listening yet): used by `npm run demo` and by every e2e test. On
+ * Express by default, on Fastify with `HTTP_ADAPTER=fastify`.
+ */
+export async function createDemoApp(options: DemoAppOptions = {}): Promise<INestApplication> {
   const { clock, logger } = options;
   const config = options.config ?? loadDemoConfig(options.env ?? process.env);
-  const app = await NestFactory.create<NestExpressApplication>(DemoModule.register(config, clock), {
+  const module = DemoModule.register(config, clock);
+  const settings: NestApplicationOptions = {
     logger: logger ?? ['log', 'warn', 'error'],
-    // JSON only: a form-encoded body would let any site's HTML form post to the API (login CSRF).
-    bodyParser: false,
     // Throw instead of exiting, so callers (main, tests) decide what a bad configuration does.
     abortOnError: false,
-  });
-  app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: '16kb' });
-  app.use(rejectDeepJson(16));
+  };
+  const app =
+    config.adapter === 'fastify'
+      ? await createOnFastify(module, settings)
+      : await createOnExpress(module, settings);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -38,7 +81,47 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<NestE
         new AuthError('AUTH_REQUEST_INVALID', 400, describe(errors)),
     }),
   );
+  serveOpenApi(app);
   for (const warning of config.warnings) new Logger('Demo').warn(warning);
+  if (config.adapter === 'fastify') {
+    // Fastify takes no routes once ready: initialise here, after every route is declared.
+    await app.init();
+    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  }
+  return app;
+}
+
+async function createOnExpress(
+  module: DynamicModule,
+  settings: NestApplicationOptions,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    ...settings,
+    // JSON only: a form-encoded body would let any site's HTML form post to the API (login CSRF).
+    bodyParser: false,
+  });
+  app.disable('x-powered-by');
+  app.use(helmet(SECURITY_HEADERS));
+  app.use(requireJsonBody());
+  app.useBodyParser('json', { limit: `${BODY_LIMIT_KB}kb` });
+  app.use(rejectDeepJson(16));
+  return app;
+}
+
+/** The same rules on Fastify: its JSON parser, its body limit, its plugins for cookies and helmet. */
+async function createOnFastify(
+  module: DynamicModule,
+  settings: NestApplicationOptions,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_KB * 1024 }),
+    // No form parser (login CSRF, as on Express); Fastify's own JSON parser stays.
+    { ...settings, bodyParser: false },
+  );
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, SECURITY_HEADERS);
+  applyBodyRules(app.getHttpAdapter().getInstance());
   return app;
 }
 
@@ -46,4 +129,17 @@ function describe(errors: ValidationError[]): string {
   return errors
     .flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))
     .join('; ');
+}
+
+/** The OpenAPI document as JSON at /openapi.json (no UI: its inline scripts would break the CSP). */
+function serveOpenApi(app: INestApplication): void {
+  const builder = new DocumentBuilder()
+    .setTitle('TokenGuard demo')
+    .setDescription('JWT authentication: login, refresh, logout, guarded and role-checked routes.');
+  const document = SwaggerModule.createDocument(app, addAuthSchemes(builder, app).build());
+  SwaggerModule.setup('docs', app, document, {
+    ui: false,
+    raw: ['json'],
+    jsonDocumentUrl: 'openapi.json',
+  });
 }

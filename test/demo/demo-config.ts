@@ -7,11 +7,17 @@ import {
   type JwtAlgorithm,
   type KeyOptions,
   type TokenLocation,
+  type AuditSink,
+  JsonLinesAuditSink,
+  type LockoutOptions,
+  type RateLimit,
 } from '../../src/index';
 
 /** Everything the demo reads from its environment, checked in one place. */
 export interface DemoConfig {
   port: number;
+  /** `HTTP_ADAPTER`: express (default) or fastify. */
+  adapter: 'express' | 'fastify';
   auth: Omit<AuthModuleOptions, 'validateCredentials' | 'findUser' | 'additionalClaims'>;
   passwords: Record<'alice' | 'bob' | 'carol', string>;
   /** Said once at start-up: things that work but should not in production. */
@@ -55,18 +61,31 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     accessTokenTtlSeconds: accessTtl,
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
     tokenLocation: tokenLocationFromEnv(env.TOKEN_LOCATION, problems),
-    cookies: { secure: env.COOKIE_SECURE !== 'false' },
+    cookies: {
+      secure: env.COOKIE_SECURE !== 'false',
+      csrfSecret: csrfSecretFromEnv(env, warnings),
+    },
     sliding: { renewWithinSeconds: renewWithin, sessionMaxAgeSeconds: duration('SESSION_MAX_AGE') },
     revocation: {
       redis: env.REDIS_URL || undefined,
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,
       timeoutMs: env.REVOCATION_TIMEOUT_MS ? Number(env.REVOCATION_TIMEOUT_MS) : undefined,
     },
+    rateLimit: {
+      default: rateFromEnv('RATE_LIMIT', env, problems),
+      login: rateFromEnv('LOGIN_RATE_LIMIT', env, problems),
+      lockout: lockoutFromEnv(env.LOGIN_LOCKOUT, problems),
+    },
+    trustProxy: trustProxyFromEnv(env.TRUST_PROXY, problems),
+    auditSink: auditSinkFromEnv(env.AUDIT_SINK, problems),
   };
+  if (env.HTTP_ADAPTER && !['express', 'fastify'].includes(env.HTTP_ADAPTER))
+    problems.push('HTTP_ADAPTER must be express or fastify');
   if (problems.length > 0)
     throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     port,
+    adapter: env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express',
     auth,
     passwords: {
       alice: env.DEMO_ALICE_PASSWORD || 'alice-password',
@@ -75,6 +94,63 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     },
     warnings,
   };
+}
+
+/** `CSRF_SECRET`, or a random one made at start-up (fine for one instance that never restarts). */
+function csrfSecretFromEnv(env: NodeJS.ProcessEnv, warnings: string[]): string | Buffer {
+  if (env.CSRF_SECRET) return env.CSRF_SECRET;
+  if ((env.TOKEN_LOCATION ?? '').includes('cookies')) {
+    warnings.push(
+      'No CSRF_SECRET set: using a random one; cookie sessions will not survive a restart.',
+    );
+  }
+  return randomBytes(32);
+}
+
+/** `count/duration` (`5/60s`, `100/1m`), or `off`; unset keeps the library's default. */
+function rateFromEnv(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): RateLimit | false | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'off') return false;
+  const [count, window] = raw.split('/');
+  const limit = Number(count);
+  const seconds = parseDurationSeconds(window ?? '');
+  if (!Number.isSafeInteger(limit) || limit < 1 || !seconds) {
+    problems.push(`${name} must be a count and a duration such as 5/60s or 100/1m, or off`);
+    return undefined;
+  }
+  return { limit, ttlSeconds: seconds };
+}
+
+/** `LOGIN_LOCKOUT`: `failures/window` (`5/15m`, the default) or `off`. */
+function lockoutFromEnv(
+  raw: string | undefined,
+  problems: string[],
+): LockoutOptions | false | undefined {
+  const rate = rateFromEnv('LOGIN_LOCKOUT', { LOGIN_LOCKOUT: raw }, problems);
+  return rate && { maxFailures: rate.limit, windowSeconds: rate.ttlSeconds };
+}
+
+/** `TRUST_PROXY`: `false` (default), `true` (one proxy), or the number of proxies in front. */
+function trustProxyFromEnv(raw: string | undefined, problems: string[]): number | boolean {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  const hops = Number(raw);
+  if (!Number.isSafeInteger(hops) || hops < 0)
+    problems.push('TRUST_PROXY must be false, true or a number');
+  return hops;
+}
+
+/** `AUDIT_SINK`: `logger` (default: through Nest's logger) or `stdout` (bare JSON lines). */
+function auditSinkFromEnv(raw: string | undefined, problems: string[]): AuditSink | undefined {
+  if (raw === undefined || raw === '' || raw === 'logger') return undefined;
+  if (raw === 'stdout') return new JsonLinesAuditSink();
+  problems.push('AUDIT_SINK must be logger or stdout');
+  return undefined;
 }
 
 /** `TOKEN_LOCATION`: `headers` (default), `cookies`, or `headers,cookies`. */

@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AuthModule, type Clock } from '../../src/index';
 import { AppController } from './app.controller';
 import { AuthController } from './auth.controller';
 import type { DemoConfig } from './demo-config';
 import { DemoUsersService } from './demo-users.service';
+import { SessionAgents } from './session-agents';
+import { RequestErrorsFilter } from './request-errors.filter';
 
 export const DEMO_CONFIG = Symbol('DEMO_CONFIG');
 
@@ -11,6 +14,7 @@ export const DEMO_CONFIG = Symbol('DEMO_CONFIG');
 export class DemoModule {
   /** The demo app, wired the way a user's app would be: AuthModule.forRootAsync with its user service. */
   static register(config: DemoConfig, clock?: Clock): DynamicModule {
+    const agents = new SessionAgents();
     const users: DynamicModule = {
       module: class DemoUsersModule {},
       providers: [
@@ -39,10 +43,14 @@ export class DemoModule {
               service.validateCredentials(username, password),
             findUser: (sub) => service.findById(sub),
             additionalClaims: (user) => ({ username: user.username }),
+            inspectRequest: (principal, request) => agents.inspect(principal, request),
           }),
         }),
       ],
       controllers: [AuthController, AppController],
+      // Registered in the root module, hence before AuthModule's filter, which Nest then asks
+      // first: AuthErrors keep the library's answer, this filter takes the other 4xx.
+      providers: [{ provide: APP_FILTER, useClass: RequestErrorsFilter }],
     };
   }
 }

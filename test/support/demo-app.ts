@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import type { LoggerService } from '@nestjs/common';
 import { createDemoApp } from '../demo/create-demo-app';
+import { loadDemoConfig, type DemoConfig } from '../demo/demo-config';
 import { DemoUsersService } from '../demo/demo-users.service';
 import { TestClock } from './test-clock';
 
@@ -23,15 +25,33 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
+/** What a test may change beyond the environment: AuthModule options (an audit sink), the logger. */
+export interface DemoOverrides {
+  auth?: Partial<DemoConfig['auth']>;
+  logger?: false | LoggerService;
+}
+
 /** Boots the real demo app on an ephemeral port, with a fresh random secret and a hand-driven clock. */
-export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<RunningDemo> {
+export async function startDemo(
+  given: NodeJS.ProcessEnv = {},
+  { auth, logger = false }: DemoOverrides = {},
+): Promise<RunningDemo> {
+  // Suites log in far more than 5 times a minute from one address; the limit has its own tests.
+  // The e2e-fastify Jest project runs the same suites on Fastify.
+  const adapter = (globalThis as { DEMO_ADAPTER?: string }).DEMO_ADAPTER;
+  const env: NodeJS.ProcessEnv = {
+    LOGIN_RATE_LIMIT: '10000/60s',
+    ...(adapter && { HTTP_ADAPTER: adapter }),
+    ...given,
+  };
   const secret = env.JWT_SECRET ?? randomBytes(48).toString('base64url');
   const asymmetric = Boolean(env.JWT_PRIVATE_KEY || env.JWT_PRIVATE_KEY_FILE);
   const clock = new TestClock();
+  const config = loadDemoConfig(asymmetric ? env : { ...env, JWT_SECRET: secret });
   const app = await createDemoApp({
-    env: asymmetric ? env : { ...env, JWT_SECRET: secret },
+    config: { ...config, auth: { ...config.auth, ...auth } },
     clock,
-    logger: false,
+    logger,
   });
   await app.init();
   const http = request(app.getHttpServer());

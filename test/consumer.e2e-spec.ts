@@ -1,0 +1,218 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import request from 'supertest';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  devDependencies: Record<string, string>;
+};
+
+/** The version this repo tests with, for the app's own dependencies. */
+const tested = (name: string): string => {
+  const installed = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+  ) as { version: string };
+  return installed.version;
+};
+
+/** The README's quick start, verbatim, with the imports and the user-owned pieces it assumes. */
+function quickStart(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /## Quick start\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README: no Quick start code block');
+  return `
+import 'reflect-metadata';
+import { Body, Controller, Delete, Get, HttpCode, Module, Post, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  AuthModule, AuthService, CurrentUser, LoginEndpoint, Public, Roles,
+  type AuthPrincipal, type ClientRequest,
+} from '${manifest.name}';
+
+class LoginDto { username!: string; password!: string; }
+class RefreshDto { refresh_token!: string; }
+const ACCOUNTS: Record<string, { sub: string; roles: string[]; password: string }> = {
+  ada: { sub: '1', roles: ['editor'], password: 'ada-password' },
+  bo: { sub: '2', roles: ['reader'], password: 'bo-password' },
+};
+const users = {
+  check(username: string, password: string) {
+    const account = ACCOUNTS[username];
+    return account && account.password === password ? { sub: account.sub, roles: account.roles } : null;
+  },
+};
+
+${block}
+async function main() {
+  const app = await NestFactory.create(AppModule, { logger: ['error'] });
+  await app.listen(0, '127.0.0.1'); // a free port, printed for the test
+  console.log('listening on ' + (app.getHttpServer().address() as { port: number }).port);
+}
+void main();
+`;
+}
+
+const TSCONFIG = {
+  compilerOptions: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2023',
+    strict: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    outDir: 'dist',
+    rootDir: 'src',
+    types: ['node'],
+    // As in the Nest starter: @nestjs/passport's own declarations need @types/passport otherwise.
+    skipLibCheck: true,
+  },
+  include: ['src'],
+};
+
+/**
+ * Packs the library as npm would publish it, installs the tarball into a new app in a temporary
+ * folder (with the peers it asks for), compiles that app against the published types, and talks
+ * to it over HTTP. Also imports it from an ES module, and runs publint on the package.
+ */
+describe('the packed package in a fresh Nest app', () => {
+  let dir: string;
+  let server: ChildProcess | undefined;
+  let http: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tokenguard-consumer-'));
+    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', dir], {
+      cwd: ROOT,
+    });
+    const tarball = join(dir, stdout.trim().split('\n').at(-1) ?? '');
+    const app = join(dir, 'app');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/jwt', '@nestjs/passport'];
+    const others = [
+      '@nestjs/platform-express',
+      '@nestjs/throttler',
+      'passport',
+      'reflect-metadata',
+      'rxjs',
+    ];
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'consumer-app',
+        private: true,
+        type: 'commonjs',
+        dependencies: {
+          [manifest.name]: `file:${tarball}`,
+          ...Object.fromEntries([...peers, ...others].map((name) => [name, tested(name)])),
+        },
+        devDependencies: { '@types/node': tested('@types/node') },
+      }),
+    );
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+    writeFileSync(join(app, 'src', 'main.ts'), quickStart());
+    // --prefer-offline: the packages are in npm's cache after this repo's own install.
+    await run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+      {
+        cwd: app,
+      },
+    );
+    await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')], {
+      cwd: app,
+    }).catch((error: { stdout?: string }) => {
+      throw new Error(`the app does not compile against the package:\n${error.stdout}`);
+    });
+    server = spawn(process.execPath, ['dist/main.js'], {
+      cwd: app,
+      env: { ...process.env, JWT_SECRET: 'Zq8#rT2!mW9$kL4@xN7%vB3^cF6&hJ1*' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const port = await new Promise<string>((resolve, reject) => {
+      server?.stdout?.on('data', (chunk: Buffer) => {
+        const listening = /listening on (\d+)/.exec(chunk.toString());
+        if (listening?.[1]) resolve(listening[1]);
+      });
+      server?.on('exit', (code) => reject(new Error(`the app exited with ${code}`)));
+      setTimeout(() => reject(new Error('the app did not start within 30 s')), 30_000).unref();
+    });
+    http = request(`http://127.0.0.1:${port}`);
+  }, 240_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill();
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships only the built library: no demo, tests or sources', () => {
+    const files = readdirSync(join(dir, 'app', 'node_modules', manifest.name), {
+      recursive: true,
+    }) as string[];
+    expect(files).toContain(join('dist', 'index.js'));
+    expect(files).toContain(join('dist', 'index.d.ts'));
+    expect(files.filter((f) => /(^|\/)(test|src|bench)\/|\.spec\./.test(f))).toEqual([]);
+  });
+
+  it('runs without the optional peers (@nestjs/swagger, ioredis) installed', () => {
+    for (const name of ['@nestjs/swagger', 'ioredis']) {
+      expect(existsSync(join(dir, 'app', 'node_modules', name))).toBe(false);
+    }
+  });
+
+  it("runs the README's quick start: login, a guarded route, a role refusal, refresh, logout", async () => {
+    const login = await http
+      .post('/auth/login')
+      .send({ username: 'bo', password: 'bo-password' })
+      .expect(200);
+    const pair = login.body as { access_token: string; refresh_token: string };
+    const auth = `Bearer ${pair.access_token}`;
+    expect((await http.get('/posts/mine').set('Authorization', auth).expect(200)).text).toBe('2');
+    const refused = await http.delete('/posts/7').set('Authorization', auth).expect(403);
+    expect(refused.body.code).toBe('AUTH_ROLE_REQUIRED');
+    expect((await http.get('/posts/mine').expect(401)).body.code).toBe('AUTH_TOKEN_MISSING');
+    await http.post('/auth/refresh').send({ refresh_token: pair.refresh_token }).expect(200);
+    await http.post('/auth/logout').set('Authorization', auth).expect(200);
+    expect((await http.get('/posts/mine').set('Authorization', auth).expect(401)).body.code).toBe(
+      'AUTH_TOKEN_REVOKED',
+    );
+    await http.post('/auth/login').send({ username: 'ada', password: 'wrong' }).expect(401);
+  });
+
+  it('imports from an ES module as well', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { AuthModule, JwtAuthGuard } from '${manifest.name}'; console.log(typeof AuthModule.forRoot, typeof JwtAuthGuard);`,
+      ],
+      { cwd: join(dir, 'app') },
+    );
+    expect(stdout.trim()).toBe('function function');
+  });
+
+  it('passes publint', async () => {
+    const { stdout } = await run(process.execPath, [
+      join(ROOT, 'node_modules', 'publint', 'src', 'cli.js'),
+      ROOT,
+    ]);
+    expect(stdout).toContain('All good');
+  });
+});
