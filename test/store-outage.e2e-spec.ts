@@ -8,7 +8,8 @@ import { startDemo, type RunningDemo } from './support/demo-app';
 import { describeWithRedis } from './support/redis';
 import { RedisServer } from './support/redis-server';
 
-const TIMEOUT_MS = 200;
+// Above the default (300), so a busy CI machine does not turn a slow answer into a 503.
+const TIMEOUT_MS = 500;
 
 /**
  * A Redis of the test's own, stopped and started again: the app must refuse with 503 while it
@@ -100,7 +101,7 @@ describeWithRedis('revocation store outage', () => {
     const { access_token } = await demo.login('carol');
     // DEBUG SLEEP blocks the server like a network cut would: no error, just no answer.
     const sleeper = redis.client();
-    const sleeping = sleeper.call('DEBUG', 'SLEEP', '1.5').catch(() => undefined);
+    const sleeping = sleeper.call('DEBUG', 'SLEEP', '2').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
     try {
       const res = await get('/protected', access_token);
