@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import fc from 'fast-check';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import request from 'supertest';
@@ -97,6 +98,48 @@ describe.each(ASYMMETRIC)('%s end to end', (alg) => {
       const res = await t.me(await joseToken(other, privateKey, kid)).expect(401);
       expect(res.body.code).toBe('AUTH_TOKEN_ALGORITHM_REFUSED');
     }
+  });
+
+  it('refuses a signature of the wrong length with 401 on the guard and on refresh, never 500', async () => {
+    const { access_token, refresh_token } = await t.app.get(AuthService).login('ann', 'x');
+    const wrongLength = (token: string) => {
+      const [head, body, signature = ''] = token.split('.');
+      // Short, truncated, one byte too long (a DER-encoded ECDSA signature is longer too).
+      return ['AA', signature.slice(0, -4), `${signature}AAAA`].map((s) => `${head}.${body}.${s}`);
+    };
+    for (const token of wrongLength(access_token)) {
+      const res = await t.me(token).expect(401);
+      expect(res.body.code).toBe('AUTH_TOKEN_SIGNATURE_INVALID');
+    }
+    for (const token of wrongLength(refresh_token)) {
+      await expect(t.app.get(AuthService).refresh(token)).rejects.toMatchObject({
+        code: 'AUTH_TOKEN_SIGNATURE_INVALID',
+      });
+    }
+  });
+
+  it('answers randomly edited tokens with a coded 401, never a 500 (fast-check, 100 runs)', async () => {
+    const valid = await t.login();
+    const edit = fc.record({
+      at: fc.nat(),
+      char: fc.constantFrom(...'AZaz09-_.'),
+      insert: fc.boolean(),
+    });
+    const edited = fc.array(edit, { minLength: 1, maxLength: 3 }).map((edits) =>
+      edits.reduce((token, { at, char, insert }) => {
+        const i = at % (token.length + 1);
+        return token.slice(0, i) + char + token.slice(insert ? i : i + 1);
+      }, valid),
+    );
+    await fc.assert(
+      fc.asyncProperty(edited, async (token) => {
+        const res = await t.me(token);
+        if (token === valid) return void expect(res.status).toBe(200);
+        expect(res.status).toBe(401);
+        expect(res.body.code).toMatch(/^AUTH_TOKEN_/);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it.each(['pem', 'jwk'])(

@@ -10,6 +10,15 @@ const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: RE
 const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 /** Headers that would let a token choose its own key or semantics: never followed, so refused. */
 const REFUSED_HEADERS = ['crit', 'b64', 'jku', 'x5u', 'jwk', 'x5c'];
+/**
+ * Base64url length of an ECDSA signature, which a JWS carries as fixed-size r || s (RFC 7518
+ * section 3.4): jsonwebtoken throws a TypeError (a 500) on any other length instead of refusing.
+ */
+const ECDSA_SIGNATURE_LENGTH: Partial<Record<string, number>> = {
+  ES256: 86,
+  ES384: 128,
+  ES512: 176,
+};
 
 export interface DecodedToken {
   header: Record<string, unknown>;
@@ -56,6 +65,12 @@ export class TokenVerifier {
       );
     }
     const key = this.config.keys.resolve(header);
+    const signatureLength = ECDSA_SIGNATURE_LENGTH[key.alg];
+    if (
+      signatureLength !== undefined &&
+      token.length - token.lastIndexOf('.') - 1 !== signatureLength
+    )
+      throw invalidSignature();
     return key.verificationKey;
   }
 
@@ -149,13 +164,7 @@ export function toAuthError(error: unknown): unknown {
   if (isAuthError(error)) return error;
   if (error instanceof Error && error.message === 'No auth token') return missingToken();
   if (!(error instanceof Error) || !JSONWEBTOKEN_ERRORS.has(error.name)) return error;
-  if (error.message === 'invalid signature') {
-    return new InvalidTokenError(
-      'AUTH_TOKEN_SIGNATURE_INVALID',
-      'The token signature is invalid',
-      error,
-    );
-  }
+  if (error.message === 'invalid signature') return invalidSignature(error);
   return malformed(error);
 }
 
@@ -165,6 +174,9 @@ export const missingToken = (): AuthError =>
     HttpStatus.UNAUTHORIZED,
     'A bearer token is required: Authorization: Bearer <token>',
   );
+
+const invalidSignature = (cause?: unknown): AuthError =>
+  new InvalidTokenError('AUTH_TOKEN_SIGNATURE_INVALID', 'The token signature is invalid', cause);
 
 const malformed = (cause?: unknown): AuthError =>
   new InvalidTokenError('AUTH_TOKEN_MALFORMED', 'The token is not a well-formed signed JWT', cause);
