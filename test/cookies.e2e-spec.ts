@@ -143,6 +143,7 @@ describe('cookie transport on plain-HTTP localhost (COOKIE_SECURE=false), cookie
     const res = await demo.http.get('/protected').set('Cookie', jar).expect(200);
     const renewed = setCookies(res).get('tg_access');
     expect(renewed?.value).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(renewed?.value).not.toBe(cookies.get('tg_access')?.value);
     expect(res.headers['x-new-token']).toBeUndefined();
     expect(renewed?.attributes).toEqual(

@@ -256,6 +256,13 @@ describe('JwtAuthGuard on GET /protected', () => {
       resign(access, demo.secret, (c) => (c.roles = 'admin')),
       'AUTH_TOKEN_CLAIMS_INVALID',
     );
+    // auth_time bounds the session: a string would make the deadline check always pass.
+    for (const authTime of ['x', null, Number(decode(access).payload.iat) + 3600]) {
+      await expect401(
+        resign(access, demo.secret, (c) => (c.auth_time = authTime)),
+        'AUTH_TOKEN_CLAIMS_INVALID',
+      );
+    }
   });
 
   it('refuses a valid token once the user check says the account is disabled', async () => {

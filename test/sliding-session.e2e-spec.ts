@@ -33,6 +33,7 @@ describe('sliding sessions through X-New-Token (demo: 15 min tokens, renewal in 
     expect(res.body).toEqual(plain);
     const renewed = res.headers['x-new-token'] as string;
     expect(res.headers['access-control-expose-headers']).toBe('X-New-Token');
+    expect(res.headers['cache-control']).toBe('no-store'); // it carries a token now
     const before = decode(access_token).payload;
     const after = decode(renewed).payload;
     expect(after).toMatchObject({

@@ -57,6 +57,8 @@ export class SlidingSessionInterceptor implements NestInterceptor {
   private write(response: unknown, { token, expiresAt }: Renewal, viaCookie: boolean): void {
     const { httpAdapter } = this.adapterHost;
     if (httpAdapter.isHeadersSent(response)) return; // the handler wrote the response itself
+    // The response now carries a token, which no cache may keep (RFC 6749 section 5.1).
+    httpAdapter.setHeader(response, 'Cache-Control', 'no-store');
     // A cookie session keeps its token out of page scripts' reach: no header, only the cookie.
     if (viaCookie) return this.transport.renewAccessCookie(response, token, expiresAt);
     httpAdapter.setHeader(response, NEW_TOKEN_HEADER, token);

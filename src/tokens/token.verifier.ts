@@ -88,6 +88,13 @@ export class TokenVerifier {
     missing.push(...(['iat', 'nbf', 'exp'] as const).filter((c) => !Number.isFinite(claims[c])));
     if (!Array.isArray(claims.roles) || !claims.roles.every(isNonEmptyString))
       missing.push('roles');
+    // Optional, but it bounds the session: a login after the token was issued is not one.
+    const { auth_time: authTime, iat } = claims;
+    if (
+      authTime !== undefined &&
+      !(Number.isFinite(authTime) && authTime <= Number(iat) + this.config.clockToleranceSeconds)
+    )
+      missing.push('auth_time');
     if (missing.length > 0) {
       throw new InvalidTokenError(
         'AUTH_TOKEN_CLAIMS_INVALID',
