@@ -230,11 +230,19 @@ describe('hostile input', () => {
         400,
         'AUTH_REQUEST_INVALID',
       );
-      expectRefused(
-        await login().set('Content-Type', 'application/json; charset=koi8-r').send('{}'),
-        415,
-        'REQUEST_UNSUPPORTED_MEDIA_TYPE',
-      );
+      // UTF-7 and UTF-16 would decode (`+AGM-arol` is carol in UTF-7) past filters that read UTF-8.
+      const utf16 = Buffer.from('{"username":"carol","password":"carol-password"}', 'utf16le');
+      for (const [charset, body] of [
+        ['koi8-r', '{}'],
+        ['utf-7', '{"username":"+AGM-arol","password":"carol-password"}'],
+        ['UTF-16LE', utf16],
+        ['utf-32', '{}'],
+        ['utf8', '{}'],
+      ] as const) {
+        const type = `application/json; charset=${charset}`;
+        const res = await raw('POST', '/auth/login', ['Content-Type', type], body);
+        expectRefused(res, 415, 'REQUEST_UNSUPPORTED_MEDIA_TYPE');
+      }
       expectRefused(
         await raw(
           'POST',
@@ -245,6 +253,18 @@ describe('hostile input', () => {
         415,
         'REQUEST_UNSUPPORTED_MEDIA_TYPE',
       );
+    });
+
+    it('takes UTF-8 however the charset parameter is written', async () => {
+      const credentials = '{"username":"carol","password":"carol-password"}';
+      for (const type of [
+        'application/json; charset=utf-8',
+        'application/json;charset=UTF-8',
+        'application/json; charset="utf-8"',
+      ]) {
+        const res = await raw('POST', '/auth/login', ['Content-Type', type], credentials);
+        expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      }
     });
 
     it('still takes a POST with no body at all, whatever its Content-Type', async () => {
@@ -315,9 +335,46 @@ describe('hostile input', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/alice|Unexpected|position/); // no echo
     });
 
+    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+      'refuses a body with the key "%s", at any depth, with 400',
+      async (key) => {
+        const credentials = '"username":"carol","password":"carol-password"';
+        for (const body of [
+          `{${credentials},"${key}":"x"}`,
+          `{${credentials},"a":{"${key}":{}}}`,
+        ]) {
+          const res = await raw('POST', '/auth/login', ['Content-Type', 'application/json'], body);
+          expectRefused(res, 400, 'AUTH_REQUEST_INVALID');
+        }
+      },
+    );
+
+    it('names no unknown field in its answer, and answers many in one short message', async () => {
+      const fields = Array.from({ length: 500 }, (_, i) => `"<img src=x>${i}":1`).join(',');
+      const body = `{"username":"carol","password":"x",${fields}}`;
+      const res = await raw('POST', '/auth/login', ['Content-Type', 'application/json'], body);
+      expectRefused(res, 400, 'AUTH_REQUEST_INVALID');
+      expect(String(res.body.message)).not.toContain('<img');
+      expect(String(res.body.message).length).toBeLessThan(200);
+    });
+
     it('answers an unknown route with a coded 404', async () => {
       expectRefused(await demo.http.get('/nope'), 404, 'NOT_FOUND');
       expectRefused(await demo.http.put('/auth/login').send({}), 404, 'NOT_FOUND');
+    });
+
+    it('answers a path that is not valid percent-encoding with a coded 404 and every header', async () => {
+      for (const path of ['/%', '/%3Cimg%20src=x%3E%', '/protected%', '/%FF']) {
+        const res = await raw('GET', path, []);
+        expectRefused(res, 404, 'NOT_FOUND');
+        expect(String(res.body.message)).not.toContain('img');
+        expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+        expect(res.headers['x-frame-options']).toBe('DENY');
+      }
+    });
+
+    it('gives a request 30 s to arrive whole (slow bodies do not hold connections for long)', () => {
+      expect((demo.app.getHttpServer() as Server).requestTimeout).toBe(30_000);
     });
 
     it('keeps an unexpected server error a generic 500 that leaks nothing', async () => {

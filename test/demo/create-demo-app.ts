@@ -8,10 +8,12 @@ import {
   type NestApplicationOptions,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ValidationError } from 'class-validator';
 import helmet, { type HelmetOptions } from 'helmet';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -19,8 +21,9 @@ import { addAuthSchemes, AuthError, type Clock } from '../../src/index';
 import { loadDemoConfig, type DemoConfig } from './demo-config';
 import { DemoModule } from './demo.module';
 import { applyBodyRules } from './fastify-body';
-import { rejectDeepJson } from './json-depth';
+import { rejectHostileJson } from './json-shape';
 import { BODY_LIMIT_KB, requireJsonBody } from './request-body';
+import { NOT_FOUND } from './request-errors.filter';
 
 /**
  * helmet's headers on every response, with a CSP the demo page meets: its script and styles
@@ -47,6 +50,12 @@ const SECURITY_HEADERS: HelmetOptions = {
   strictTransportSecurity: { maxAge: 2 * 365 * 24 * 60 * 60, includeSubDomains: true },
   xXssProtection: true, // sends `X-XSS-Protection: 0`: the old filter itself enabled XSS leaks
 };
+
+/**
+ * How long a request may take to arrive whole, headers and body: a login or refresh body is a
+ * few hundred bytes, so a client still sending after this is holding a connection open.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface DemoAppOptions {
   /** Read from `env` (default process.env) when not given. */
@@ -101,10 +110,12 @@ async function createOnExpress(
     bodyParser: false,
   });
   app.disable('x-powered-by');
+  const server: Server = app.getHttpServer();
+  server.headersTimeout = server.requestTimeout = REQUEST_TIMEOUT_MS;
   app.use(helmet(SECURITY_HEADERS));
   app.use(requireJsonBody());
   app.useBodyParser('json', { limit: `${BODY_LIMIT_KB}kb` });
-  app.use(rejectDeepJson(16));
+  app.use(rejectHostileJson());
   return app;
 }
 
@@ -115,7 +126,19 @@ async function createOnFastify(
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_KB * 1024 }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_KB * 1024,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      http: { headersTimeout: REQUEST_TIMEOUT_MS },
+      // A URL that is not valid percent-encoding reaches no route and no hook (so not helmet's):
+      // answered as Express does, a coded 404, with the same headers as every other response.
+      frameworkErrors: (_error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+        helmet(SECURITY_HEADERS)(
+          request.raw,
+          reply.raw,
+          () => void reply.code(404).send(NOT_FOUND),
+        ),
+    }),
     // No form parser (login CSRF, as on Express); Fastify's own JSON parser stays.
     { ...settings, bodyParser: false },
   );
@@ -125,10 +148,17 @@ async function createOnFastify(
   return app;
 }
 
+/**
+ * The validation failures, each said once. An unknown field is not named: its name is the
+ * client's text, and reflecting it (or a thousand of them) is not the answer's job.
+ */
 function describe(errors: ValidationError[]): string {
-  return errors
-    .flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))
-    .join('; ');
+  const messages = errors.flatMap((e) =>
+    e.constraints?.whitelistValidation
+      ? ['The body has fields this route does not accept']
+      : Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
+  );
+  return [...new Set(messages)].join('; ');
 }
 
 /** The OpenAPI document as JSON at /openapi.json (no UI: its inline scripts would break the CSP). */

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { hasBody, JSON_ONLY } from './request-body';
-import { tooDeep } from './json-depth';
+import { jsonShapeProblem } from './json-shape';
+import { hasBody, isUtf8, JSON_ONLY, UTF8_ONLY } from './request-body';
 
 /**
  * The Express demo's body rules on Fastify, so both answer alike: JSON only (415 otherwise, no
- * body at all is fine), UTF-8 only, objects or arrays only, 16 levels deep at most. One
+ * body at all is fine), UTF-8 only, objects or arrays only, the JSON shape rules. One
  * difference: compressed bodies get 415 here (Express inflates gzip and deflate under the limit).
  */
 export function applyBodyRules(fastify: FastifyInstance): void {
@@ -21,14 +21,10 @@ export function applyBodyRules(fastify: FastifyInstance): void {
       delete headers['content-type']; // nothing to parse, whatever the type says
       return;
     }
-    const [type = '', ...params] = String(headers['content-type'] ?? '').split(';');
-    const charset = params
-      .map((p) => p.trim().toLowerCase())
-      .find((p) => p.startsWith('charset='))
-      ?.slice(8);
-    if (type.trim().toLowerCase() !== 'application/json') return refuse(reply, 415, JSON_ONLY);
-    if (charset !== undefined && charset !== 'utf-8')
-      return refuse(reply, 415, 'Request bodies must be UTF-8 JSON');
+    const contentType = String(headers['content-type'] ?? '');
+    if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+      return refuse(reply, 415, JSON_ONLY);
+    if (!isUtf8(contentType)) return refuse(reply, 415, UTF8_ONLY);
     const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
     // Fastify does not inflate bodies: compressed ones are refused here (Express reads gzip).
     if (encoding !== 'identity') return refuse(reply, 415, 'This Content-Encoding is not accepted');
@@ -45,14 +41,8 @@ export function applyBodyRules(fastify: FastifyInstance): void {
         'AUTH_REQUEST_INVALID',
       );
     }
-    if (tooDeep(body, 16)) {
-      return refuse(
-        reply,
-        400,
-        'The JSON body is nested deeper than 16 levels',
-        'AUTH_REQUEST_INVALID',
-      );
-    }
+    const problem = jsonShapeProblem(body);
+    if (problem !== undefined) return refuse(reply, 400, problem, 'AUTH_REQUEST_INVALID');
   });
 }
 

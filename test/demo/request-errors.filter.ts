@@ -1,6 +1,6 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import { BODY_LIMIT_KB, JSON_ONLY } from './request-body';
+import { BODY_LIMIT_KB, JSON_ONLY, UTF8_ONLY } from './request-body';
 
 /** Codes the demo adds for requests refused before they reach the library (not AuthErrorCodes). */
 export type RequestErrorCode =
@@ -10,7 +10,7 @@ export type RequestErrorCode =
   | 'REQUEST_REFUSED'
   | 'NOT_FOUND';
 
-interface ErrorBody {
+export interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
@@ -74,13 +74,13 @@ export class RequestErrorsFilter extends BaseExceptionFilter {
           'This Content-Encoding is not accepted',
         );
       case 'charset.unsupported':
-        return coded(415, 'REQUEST_UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be UTF-8 JSON');
+        return coded(415, 'REQUEST_UNSUPPORTED_MEDIA_TYPE', UTF8_ONLY);
     }
     switch (status) {
       case HttpStatus.BAD_REQUEST:
         return coded(status, 'AUTH_REQUEST_INVALID', 'The request is malformed');
       case HttpStatus.NOT_FOUND:
-        return coded(status, 'NOT_FOUND', 'There is nothing at this path for this method');
+        return NOT_FOUND;
       case HttpStatus.PAYLOAD_TOO_LARGE:
         return coded(status, 'REQUEST_TOO_LARGE', tooLarge);
       case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
@@ -96,3 +96,6 @@ const coded = (statusCode: number, code: RequestErrorCode, message: string): Err
   code,
   message,
 });
+
+/** What a request for no route gets. */
+export const NOT_FOUND = coded(404, 'NOT_FOUND', 'There is nothing at this path for this method');
