@@ -23,7 +23,6 @@ import {
   LoginEndpoint,
   Public,
   Roles,
-  TokenVerifier,
   type AuthPrincipal,
   type ClientRequest,
 } from '../src/index';
@@ -40,7 +39,6 @@ class ContractController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookies: CookieTransport,
-    private readonly verifier: TokenVerifier,
   ) {}
 
   @Public()
@@ -53,7 +51,7 @@ class ContractController {
     @Res({ passthrough: true }) res: unknown,
   ) {
     const pair = await this.auth.login(body.username, 'pw', req);
-    return this.cookies.deliver(res, pair, this.verifier.verify(pair.access_token, 'access').sid);
+    return this.cookies.deliver(res, pair);
   }
 
   @Get('me') me(@CurrentUser() user: AuthPrincipal) {

@@ -1,19 +1,23 @@
+import { JwtService } from '@nestjs/jwt';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { resolveAuthConfig } from '../auth-options.validate';
 import { AuthError } from '../errors/auth.errors';
+import { TokenVerifier } from '../tokens/token.verifier';
 import { CookieTransport } from './cookie-transport';
 
 describe('CookieTransport.assertCsrf', () => {
+  const config = resolveAuthConfig({
+    secret: randomBytes(32),
+    issuer: 'iss',
+    audience: 'aud',
+    tokenLocation: ['cookies'],
+    cookies: { csrfSecret: randomBytes(32) },
+  });
   const transport = new CookieTransport(
-    resolveAuthConfig({
-      secret: randomBytes(32),
-      issuer: 'iss',
-      audience: 'aud',
-      tokenLocation: ['cookies'],
-      cookies: { csrfSecret: randomBytes(32) },
-    }),
+    config,
     new HttpAdapterHost(),
+    new TokenVerifier(config, new JwtService()),
   );
   const check = (method: string, csrf?: string) => () =>
     transport.assertCsrf({ method, headers: csrf ? { 'x-csrf-token': csrf } : {} }, 'sid-1');

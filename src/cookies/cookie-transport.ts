@@ -7,6 +7,7 @@ import { AuthConfig } from '../auth-options.validate';
 import { AuthError } from '../errors/auth.errors';
 import { extractBearerToken } from '../jwt/bearer-token';
 import type { TokenPair } from '../tokens/token-claims.interface';
+import { TokenVerifier } from '../tokens/token.verifier';
 
 /** Header a cookie-authenticated, state-changing request must carry (double submit). */
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -46,6 +47,7 @@ export class CookieTransport {
   constructor(
     private readonly config: AuthConfig,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly verifier: TokenVerifier,
   ) {
     const { cookies } = config;
     this.enabled = config.tokenLocation.includes('cookies');
@@ -107,10 +109,13 @@ export class CookieTransport {
 
   /**
    * Sets the session cookies after login or refresh and returns the body to answer with: the
-   * pair when clients may use headers, else only what a page needs (never the tokens).
+   * pair when clients may use headers, else only what a page needs (never the tokens). Without
+   * cookies it returns the pair untouched, so one controller serves every `tokenLocation`.
    */
-  deliver(response: unknown, pair: TokenPair, sid: string): TokenPair | CookieSessionBody {
+  deliver(response: unknown, pair: TokenPair): TokenPair | CookieSessionBody {
     if (!this.enabled) return pair;
+    // The CSRF token is bound to the session, which the access token names.
+    const { sid } = this.verifier.verify(pair.access_token, 'access');
     const { refreshTokenTtlSeconds } = this.config;
     this.set(response, this.names.access, pair.access_token, {
       maxAge: pair.expires_in, // shorter than the configured TTL near a session's max age

@@ -59,7 +59,7 @@ export class AuthController {
     @Res({ passthrough: true }) response: unknown,
   ): Promise<LoginBody> {
     const pair = await this.auth.login(body.username, body.password, request);
-    return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
+    return this.cookies.deliver(response, pair);
   }
 
   /**
@@ -88,7 +88,7 @@ export class AuthController {
     if (token === fromCookie)
       this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
     const pair = await this.auth.refresh(token, request);
-    return this.cookies.deliver(response, pair, this.sidOf(pair.access_token));
+    return this.cookies.deliver(response, pair);
   }
 
   @Post('logout')
@@ -122,10 +122,6 @@ export class AuthController {
   @Header('Cache-Control', NO_STORE)
   csrfToken(@CurrentUser() principal: AuthPrincipal): { csrf_token: string } {
     return { csrf_token: this.cookies.csrfToken(principal.sid) };
-  }
-
-  private sidOf(accessToken: string): string {
-    return this.verifier.verify(accessToken, 'access').sid;
   }
 }
 
