@@ -127,8 +127,19 @@ export interface AuthModuleOptions {
     principal: AuthPrincipal,
     request: ClientRequest,
   ) => MaybePromise<'refuse' | 'revoke' | void>;
+  /** Sockets and GraphQL subscriptions. */
+  connections?: ConnectionOptions;
   /** Source of the current time. Default: the system clock. */
   clock?: Clock;
+}
+
+/** Long-lived connections: socket.io and ws gateways, graphql-ws subscriptions. */
+export interface ConnectionOptions {
+  /**
+   * How often every open connection's token is checked again (expiry, revocation, `findUser`);
+   * a connection whose session ended is closed at the next check. Default 5 seconds.
+   */
+  recheckSeconds?: number;
 }
 
 /** A limit of `limit` requests per `ttlSeconds`, per client. */
@@ -179,6 +190,12 @@ export interface CookieOptions {
    * rotating those leaves cookie sessions working.
    */
   csrfSecret?: string | Buffer;
+  /**
+   * Origins (`https://app.example.com`) a cookie-authenticated socket or subscription may be
+   * opened from, besides the server's own host. Browsers send cookies with cross-site WebSocket
+   * handshakes, which SameSite does not always stop, and a socket carries no CSRF token.
+   */
+  allowedOrigins?: string[];
 }
 
 /** Sliding session settings. */

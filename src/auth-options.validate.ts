@@ -11,6 +11,7 @@ import {
 } from './auth.constants';
 import type {
   AuthModuleOptions,
+  ConnectionOptions,
   CookieOptions,
   LockoutOptions,
   RateLimit,
@@ -41,6 +42,7 @@ export class AuthConfig {
   readonly rateLimit!: ResolvedRateLimitOptions;
   /** Proxies trusted to append to X-Forwarded-For; 0 when none. */
   readonly trustProxy!: number;
+  readonly connections!: Required<ConnectionOptions>;
 
   constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
     Object.assign(this, values);
@@ -92,6 +94,7 @@ const KNOWN: Record<keyof AuthModuleOptions, true> = {
   sliding: true,
   tokenLocation: true,
   cookies: true,
+  connections: true,
   revocation: true,
   verifiedTokenCacheSize: true,
   rateLimit: true,
@@ -160,6 +163,10 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
   const rateLimit = resolveRateLimit(options.rateLimit ?? {}, problems);
+  const connections = { recheckSeconds: 5, ...options.connections };
+  if (!(connections.recheckSeconds >= 0.05 && connections.recheckSeconds <= 3600)) {
+    problems.push('connections.recheckSeconds must be a number of seconds from 0.05 to 3600');
+  }
   const { trustProxy = false } = options;
   const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
   if (!Number.isSafeInteger(hops) || hops < 0 || hops > 10) {
@@ -191,6 +198,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     cookies,
     rateLimit,
     trustProxy: hops,
+    connections,
   });
 }
 
@@ -244,7 +252,11 @@ function resolveTransport(
     sameSite = 'strict',
     refreshPath = '/auth/refresh',
     csrfSecret,
+    allowedOrigins = [],
   } = options.cookies ?? {};
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every(isOrigin)) {
+    problems.push('cookies.allowedOrigins must list origins such as "https://app.example.com"');
+  }
   if (!['strict', 'lax', 'none'].includes(sameSite))
     problems.push('cookies.sameSite must be strict, lax or none');
   if (sameSite === 'none' && !secure) problems.push('cookies.sameSite "none" needs cookies.secure');
@@ -258,7 +270,17 @@ function resolveTransport(
       'cookies.csrfSecret is required with the cookie transport (32+ random bytes, the same on every instance)',
     );
   }
-  return { tokenLocation, cookies: { secure, sameSite, refreshPath, csrfKey } };
+  return { tokenLocation, cookies: { secure, sameSite, refreshPath, csrfKey, allowedOrigins } };
+}
+
+/** `scheme://host[:port]` and nothing more, as browsers send it in `Origin`. */
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
 }
 
 function resolveSliding(

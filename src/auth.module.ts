@@ -7,6 +7,8 @@ import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass } from './auth.module-defi
 import { Clock } from './common/clock';
 import { CookieTransport } from './cookies/cookie-transport';
 import { AuthExceptionFilter } from './errors/auth-exception.filter';
+import { AccessRules } from './jwt/access-rule';
+import { ConnectionAuth } from './context/connection-auth.service';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
 import { JwtStrategy } from './jwt/jwt.strategy';
 import { VerifiedTokenCache } from './jwt/verified-token.cache';
@@ -64,8 +66,12 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
+    AccessRules,
+    ConnectionAuth,
   ],
   exports: [
+    AccessRules,
+    ConnectionAuth,
     AuthConfig,
     Clock,
     ClientResolver,

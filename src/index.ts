@@ -10,6 +10,7 @@ export {
   type RevocationOptions,
   type SlidingOptions,
   type CookieOptions,
+  type ConnectionOptions,
   type TokenLocation,
   type RateLimit,
   type RateLimitOptions,
@@ -43,12 +44,18 @@ export {
   REFRESH_TOKEN_TYP,
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';
-export {
-  CookieTransport,
-  CSRF_HEADER,
-  type CookieSessionBody,
-  type FoundToken,
-} from './cookies/cookie-transport';
+export { CookieTransport, CSRF_HEADER, type CookieSessionBody } from './cookies/cookie-transport';
+export type {
+  AuthRequest,
+  Connection,
+  ConnectionRequest,
+  FoundToken,
+  TokenSource,
+} from './context/auth-request';
+export { ConnectionAuth } from './context/connection-auth.service';
+export type { ConnectionErrorBody } from './context/connections';
+export { createSocketIoAdapter, createWsAdapter } from './context/socket-adapters';
+export { OptionalAuth } from './jwt/access-rule';
 export { parseDurationSeconds } from './common/duration';
 export {
   AuthConfigError,

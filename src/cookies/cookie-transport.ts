@@ -4,6 +4,7 @@ import { parse } from 'cookie';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuthConfig } from '../auth-options.validate';
+import { FOUND_TOKEN, type AuthRequest, type FoundToken } from '../context/auth-request';
 import { AuthError } from '../errors/auth.errors';
 import { extractBearerToken } from '../jwt/bearer-token';
 import type { TokenPair } from '../tokens/token-claims.interface';
@@ -15,12 +16,6 @@ export const CSRF_HEADER = 'X-CSRF-Token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type HttpRequest = { headers: IncomingHttpHeaders; method?: string };
-
-/** Where a request's token came from: a bearer header needs no CSRF token, a cookie does. */
-export interface FoundToken {
-  token: string;
-  via: 'header' | 'cookie';
-}
 
 /** What login and refresh answer in cookie-only mode: the tokens travel in HttpOnly cookies only. */
 export interface CookieSessionBody {
@@ -43,6 +38,7 @@ export class CookieTransport {
   private readonly base: CookieSerializeOptions;
   private readonly refreshPath: string;
   private readonly csrfKey: Buffer;
+  private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(
     private readonly config: AuthConfig,
@@ -62,6 +58,7 @@ export class CookieTransport {
     this.base = { secure: cookies.secure, sameSite: cookies.sameSite, path: '/' };
     this.refreshPath = cookies.refreshPath;
     this.csrfKey = cookies.csrfKey;
+    this.allowedOrigins = new Set(cookies.allowedOrigins);
     if (this.enabled && !cookies.secure) {
       new Logger('CookieTransport').warn(
         'Cookies are sent without Secure: only acceptable on plain-HTTP localhost during development.',
@@ -74,8 +71,19 @@ export class CookieTransport {
     return this.names.access;
   }
 
-  /** The access token of a request: the bearer header first, then the cookie, as configured. */
-  accessToken(request: HttpRequest): FoundToken | undefined {
+  /**
+   * The access token of a request: a socket's handshake payload, else the bearer header, then
+   * the cookie, as configured. Looked up once and kept on the request.
+   */
+  accessToken(request: AuthRequest): FoundToken | undefined {
+    const kept = request[FOUND_TOKEN];
+    if (kept !== undefined) return kept ?? undefined;
+    const found = this.find(request);
+    request[FOUND_TOKEN] = found ?? null;
+    return found;
+  }
+
+  private find(request: AuthRequest): FoundToken | undefined {
     const bearer = this.fromHeaders ? extractBearerToken(request) : null;
     if (bearer !== null) return { token: bearer, via: 'header' };
     const cookie = this.enabled ? this.cookie(request, this.names.access) : undefined;
@@ -95,6 +103,11 @@ export class CookieTransport {
   /** Refuses a state-changing (not GET/HEAD/OPTIONS) request whose `X-CSRF-Token` is not the session's, with 403. */
   assertCsrf(request: HttpRequest, sid: string): void {
     if (SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) return;
+    this.checkCsrf(request, sid);
+  }
+
+  /** Refuses a request without the session's CSRF token, whatever its method (a GraphQL mutation is a POST like a query). */
+  checkCsrf(request: HttpRequest, sid: string): void {
     const sent = request.headers[CSRF_HEADER.toLowerCase()];
     const expected = Buffer.from(this.csrfToken(sid));
     const given = Buffer.from(typeof sent === 'string' ? sent : '');
@@ -102,9 +115,32 @@ export class CookieTransport {
       throw new AuthError(
         'AUTH_CSRF_INVALID',
         HttpStatus.FORBIDDEN,
-        `A cookie-authenticated ${request.method} needs the session's CSRF token in ${CSRF_HEADER}`,
+        `A cookie-authenticated change needs the session's CSRF token in ${CSRF_HEADER}`,
       );
     }
+  }
+
+  /**
+   * Refuses a cookie-authenticated socket or subscription opened from a page of another origin
+   * (cross-site WebSocket hijacking): the server's own host and `cookies.allowedOrigins` pass.
+   * Browsers always send `Origin` on a WebSocket handshake; a client without one is no browser,
+   * and so cannot be made to carry someone else's cookie.
+   */
+  assertOrigin(request: HttpRequest): void {
+    const origin = request.headers.origin;
+    if (origin === undefined || this.allowedOrigins.has(origin)) return;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host !== undefined && host === request.headers.host) return;
+    throw new AuthError(
+      'AUTH_ORIGIN_REFUSED',
+      HttpStatus.FORBIDDEN,
+      'A cookie-authenticated connection must come from an allowed origin (cookies.allowedOrigins)',
+    );
   }
 
   /**

@@ -1,9 +1,10 @@
-import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { throwError } from 'rxjs';
 import type { AuditEventName } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
-import type { ClientRequest } from '../common/client';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import { authTarget } from '../context/auth-target';
+import { answerSocket, connectionErrorBody } from '../context/connections';
 import { AuthError, InvalidTokenError } from './auth.errors';
 
 /** The audit event of a refusal not reported where it happened, by status. */
@@ -15,9 +16,11 @@ const EVENTS: Partial<Record<number, AuditEventName>> = {
 };
 
 /**
- * Answers AuthErrors with their JSON body, adding `WWW-Authenticate` to 401s (RFC 6750
- * section 3): `error="invalid_token"` when a token was presented and refused, a bare challenge
- * when none was. Goes through the HTTP adapter so Express and Fastify answer alike.
+ * Answers AuthErrors in every context: over HTTP with their JSON body and `WWW-Authenticate` on
+ * 401s (RFC 6750 section 3: `error="invalid_token"` when a token was presented and refused, a
+ * bare challenge when none was); in GraphQL as an error whose `extensions.code` is the code; on
+ * a socket as an `exception` event (and the acknowledgement, when the client asked for one)
+ * carrying `{ code, message }`, closing it when its token no longer holds.
  */
 @Catch(AuthError)
 export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
@@ -26,16 +29,38 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
     private readonly audit: AuditService,
   ) {}
 
-  catch(error: AuthError, host: ArgumentsHost): void {
-    const { httpAdapter } = this.adapterHost;
-    const response = host.switchToHttp().getResponse<unknown>();
-    const status: HttpStatus = error.getStatus();
+  catch(error: AuthError, host: ArgumentsHost): unknown {
+    const target = authTarget(host);
+    const status: number = error.getStatus();
     const event = EVENTS[status];
     if (event && !this.audit.reported(error)) {
-      const request = host.switchToHttp().getRequest<ClientRequest & { user?: AuthPrincipal }>();
-      this.audit.emit(event, { reason: error.code, token: request.user, request });
+      const { request } = target;
+      this.audit.emit(event, { reason: error.code, token: request?.user, request });
     }
-    if (status === HttpStatus.UNAUTHORIZED) {
+    if (target.response !== undefined) this.setHeaders(target.response, error);
+    switch (target.type) {
+      case 'http':
+        return this.adapterHost.httpAdapter.reply(target.response, error.getResponse(), status);
+      case 'graphql':
+        // graphql-ws answers a refused token or role with its own close codes, 4401 and 4403.
+        if (target.connection && (status === 401 || status === 403)) target.connection.end(error);
+        return graphqlError(error);
+      case 'ws':
+        // Reached when an app adds this filter to a gateway (global filters skip gateways).
+        return emitException(
+          host.getArgByIndex(0),
+          answerSocket(host.getArgs(), target.connection, error),
+        );
+      default:
+        // RPC and other transports: their own exception handling sends the error on.
+        return throwError(() => connectionErrorBody(error));
+    }
+  }
+
+  private setHeaders(response: unknown, error: AuthError): void {
+    const { httpAdapter } = this.adapterHost;
+    const status: number = error.getStatus();
+    if (status === 401) {
       const challenge =
         error instanceof InvalidTokenError
           ? `Bearer error="invalid_token", error_description="${error.message.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')}"`
@@ -43,11 +68,42 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
       httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     }
     // A store outage is short-lived: tell clients when to come back instead of hammering.
-    if (status === HttpStatus.SERVICE_UNAVAILABLE)
-      httpAdapter.setHeader(response, 'Retry-After', '1');
+    if (status === 503) httpAdapter.setHeader(response, 'Retry-After', '1');
     const { retryAfterSeconds } = error.getResponse() as { retryAfterSeconds?: number };
-    if (status === HttpStatus.TOO_MANY_REQUESTS && retryAfterSeconds)
+    if (status === 429 && retryAfterSeconds)
       httpAdapter.setHeader(response, 'Retry-After', String(retryAfterSeconds));
-    httpAdapter.reply(response, error.getResponse(), status);
+  }
+}
+
+/**
+ * What GraphQL sends for an AuthError: graphql-js copies `extensions` from the error a resolver
+ * throws, so no GraphQL package is needed here. The stack is the message alone: a refusal is
+ * no crash, and servers that print stacks in development have none to print.
+ */
+function graphqlError(error: AuthError): Error {
+  const { statusCode, code, message, ...extra } = error.getResponse() as {
+    statusCode: number;
+    code: string;
+    message: string;
+  };
+  const answer = Object.assign(new Error(message), {
+    extensions: { code, statusCode, ...extra },
+  });
+  answer.stack = `${code}: ${message}`;
+  return answer;
+}
+
+type SocketClient = {
+  emit?: (event: string, body: unknown) => void;
+  send?: (data: string) => void;
+  readyState?: number;
+};
+
+/** socket.io sockets emit; a plain WebSocket (it has a numeric readyState) is sent a JSON frame. */
+function emitException(client: SocketClient, body: unknown): void {
+  if (typeof client.readyState === 'number' && typeof client.send === 'function') {
+    client.send(JSON.stringify({ event: 'exception', data: body }));
+  } else if (typeof client.emit === 'function') {
+    client.emit('exception', body);
   }
 }

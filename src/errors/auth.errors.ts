@@ -27,6 +27,8 @@ export type AuthErrorCode =
   | 'AUTH_RATE_LIMITED'
   | 'AUTH_ROLE_REQUIRED'
   | 'AUTH_CSRF_INVALID'
+  | 'AUTH_ORIGIN_REFUSED'
+  | 'AUTH_CONTEXT_UNSUPPORTED'
   | 'AUTH_REQUEST_INVALID';
 
 /** Body of every TokenGuard error response. */

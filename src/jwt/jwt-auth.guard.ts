@@ -1,27 +1,29 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { ClientRequest } from '../common/client';
+import type { AuthRequest } from '../context/auth-request';
+import { authTarget, type AuthTarget } from '../context/auth-target';
+import { forContext } from '../context/socket-refusal';
+import { AuthError } from '../errors/auth.errors';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { toAuthError, TokenVerifier } from '../tokens/token.verifier';
+import { missingToken, toAuthError, TokenVerifier } from '../tokens/token.verifier';
 import { CookieTransport } from '../cookies/cookie-transport';
+import { AccessRules } from './access-rule';
 import { JwtStrategy } from './jwt.strategy';
-import { Public } from './public.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
 
-type GuardedRequest = ClientRequest & { method?: string; user?: AuthPrincipal };
-
 /**
- * Authenticates the bearer access token through the passport-jwt strategy. Routes marked
- * `@Public()` pass without one; every failure becomes a coded 401 (503 if the revocation store
- * cannot answer). A token passport-jwt already verified skips only the signature check. A token
- * read from a cookie also needs the session's CSRF token on state-changing methods.
+ * Authenticates the access token through the passport-jwt strategy, in every context: HTTP,
+ * GraphQL (queries, mutations, subscriptions), socket.io and ws gateways. Routes marked
+ * `@Public()` pass without one, `@OptionalAuth()` ones with or without; every failure becomes a
+ * coded 401 (503 if the revocation store cannot answer). A token passport-jwt already verified
+ * skips only the signature check. A token read from a cookie also needs the session's CSRF
+ * token on state-changing calls, and on sockets an allowed `Origin`.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly rules: AccessRules,
     private readonly verifier: TokenVerifier,
     private readonly auth: AuthService,
     private readonly cache: VerifiedTokenCache,
@@ -32,23 +34,48 @@ export class JwtAuthGuard extends AuthGuard() {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) {
-      return true;
+    try {
+      return await this.check(context);
+    } catch (error) {
+      throw forContext(context, error);
     }
-    const request = context.switchToHttp().getRequest<GuardedRequest>();
+  }
+
+  private async check(context: ExecutionContext): Promise<boolean> {
+    const rule = this.rules.of(context);
+    if (rule.kind === 'public') return true;
+    const target = authTarget(context);
+    const { request } = target;
+    if (!request) throw unsupported(target.type);
+    if (rule.kind === 'optional' && !this.transport.accessToken(request)) return true;
+    await this.authenticate(request, target);
+    return true;
+  }
+
+  /**
+   * The caller of a request (HTTP, or a connection's handshake request), set as `request.user`:
+   * refused with a coded AuthError when the token is missing, invalid, expired or revoked.
+   */
+  async authenticate(request: AuthRequest, target?: Partial<AuthTarget>): Promise<AuthPrincipal> {
     const found = this.transport.accessToken(request);
-    const verified = found && this.cache.get(found.token);
+    if (!found) throw missingToken();
+    const verified = this.cache.get(found.token);
     if (verified) {
       request.user = await this.auth.principalFor(this.verifier.checkClaims(verified, 'access'));
     } else {
-      await super.canActivate(context);
+      // passport reads the request as args[0] of an HTTP host, whichever context this is.
+      await super.canActivate(httpHost(request, target?.response));
     }
     const principal = request.user;
-    if (!principal) return true; // passport refused already
-    // A cookie rides along on any request, cross-site ones too: state changes must prove intent.
-    if (found?.via === 'cookie') this.transport.assertCsrf(request, principal.sid);
+    if (!principal) throw missingToken(); // passport refused without saying why
+    if (found.via === 'cookie') {
+      // A cookie rides along on any request, cross-site ones too: a change must prove intent,
+      // and a socket must come from an allowed page.
+      if (target?.connection) this.transport.assertOrigin(request);
+      else if (target?.changesState) this.transport.checkCsrf(request, principal.sid);
+    }
     await this.auth.inspect(principal, request);
-    return true;
+    return principal;
   }
 
   /** passport reports why a token failed in `err` (our checks) or `info` (passport-jwt, jsonwebtoken). */
@@ -61,3 +88,25 @@ export class JwtAuthGuard extends AuthGuard() {
     throw toAuthError(err ?? info) as Error;
   }
 }
+
+/** The two things @nestjs/passport's AuthGuard reads of a context: the request and the response. */
+function httpHost(request: AuthRequest, response: unknown): ExecutionContext {
+  const args = [request, response ?? {}];
+  return {
+    getType: () => 'http',
+    getArgs: () => args,
+    getArgByIndex: (index: number) => args[index],
+    switchToHttp: () => ({
+      getRequest: () => request,
+      getResponse: () => response ?? {},
+      getNext: () => undefined,
+    }),
+  } as unknown as ExecutionContext;
+}
+
+const unsupported = (type: string): AuthError =>
+  new AuthError(
+    'AUTH_CONTEXT_UNSUPPORTED',
+    HttpStatus.UNAUTHORIZED,
+    `TokenGuard cannot authenticate '${type}' handlers: mark the handler @Public(), or turn the global guards off (globalGuards: false) and guard this context yourself`,
+  );

@@ -3,14 +3,12 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthRequest } from '../context/auth-request';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { AuthService } from '../tokens/auth.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
 import { VerifiedTokenCache } from './verified-token.cache';
-
-type HttpRequest = { headers: IncomingHttpHeaders };
 
 /** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
 const detachedPassport = new passport.Passport();
@@ -31,7 +29,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     private readonly transport: CookieTransport,
   ) {
     super({
-      jwtFromRequest: (request: HttpRequest) => transport.accessToken(request)?.token ?? null,
+      jwtFromRequest: (request: AuthRequest) => transport.accessToken(request)?.token ?? null,
       secretOrKeyProvider: (_req: unknown, token: string, done) => {
         try {
           // A KeyObject, imported once: passport-jwt's types predate jsonwebtoken accepting them.
@@ -56,10 +54,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
   }
 
   /** Runs after the signature check: claims, then revocation and the app's user check. */
-  validate(
-    request: { headers: IncomingHttpHeaders },
-    decoded: DecodedToken,
-  ): Promise<AuthPrincipal> {
+  validate(request: AuthRequest, decoded: DecodedToken): Promise<AuthPrincipal> {
     const claims = this.verifier.checkClaims(decoded, 'access');
     const found = this.transport.accessToken(request);
     if (found) this.cache.set(found.token, decoded, claims.exp);

@@ -11,6 +11,8 @@ import {
 } from '@nestjs/throttler';
 import type { AuthConfig } from '../auth-options.validate';
 import { ClientResolver, type ClientRequest } from '../common/client';
+import { authTarget } from '../context/auth-target';
+import { forContext } from '../context/socket-refusal';
 import { TooManyRequestsError } from '../errors/auth.errors';
 import type { RateLimitService } from './rate-limit.service';
 
@@ -35,6 +37,31 @@ export class RateLimitGuard extends ThrottlerGuard {
     private readonly clients: ClientResolver,
   ) {
     super(options, storage, reflector);
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await super.canActivate(context);
+    } catch (error) {
+      throw forContext(context, error);
+    }
+  }
+
+  /** Contexts without a client to count (RPC, a plugin's own) are not limited here. */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(!authTarget(context).request);
+  }
+
+  /** The request (HTTP, GraphQL over HTTP, a socket's handshake) and where headers go, if anywhere. */
+  protected override getRequestResponse(context: ExecutionContext): {
+    req: Record<string, unknown>;
+    res: Record<string, unknown>;
+  } {
+    const { request, response } = authTarget(context);
+    return {
+      req: request as unknown as Record<string, unknown>,
+      res: (response ?? {}) as Record<string, unknown>,
+    };
   }
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {

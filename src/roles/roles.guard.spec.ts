@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { isAuthError } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import { AccessRules } from '../jwt/access-rule';
 import { Roles } from './roles.decorator';
 import { hasAnyRole, RolesGuard } from './roles.guard';
 
@@ -21,7 +22,7 @@ const contextFor = (handler: () => void, roles?: string[]) =>
   );
 
 describe('RolesGuard', () => {
-  const guard = new RolesGuard(new Reflector());
+  const guard = new RolesGuard(new AccessRules(new Reflector()));
 
   it.each([
     [['admin'], true],

@@ -1,30 +1,28 @@
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { authTarget } from '../context/auth-target';
+import { forContext } from '../context/socket-refusal';
 import { AuthError } from '../errors/auth.errors';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { RequiredRoles } from './roles.decorator';
+import { AccessRules } from '../jwt/access-rule';
 
 /** Enforces `@Roles(...)` with any-of semantics. Runs after JwtAuthGuard; no user means refused. */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(private readonly rules: AccessRules) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride(RequiredRoles, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!Array.isArray(required) || required.length === 0) return true;
-    const user = context.switchToHttp().getRequest<{ user?: AuthPrincipal }>().user;
-    if (user && hasAnyRole(user.roles, required)) return true;
-    throw new AuthError(
+    const rule = this.rules.of(context);
+    if (rule.kind !== 'roles') return true;
+    const user = authTarget(context).request?.user;
+    if (user && hasAnyRole(user.roles, rule.roles)) return true;
+    const error = new AuthError(
       'AUTH_ROLE_REQUIRED',
       HttpStatus.FORBIDDEN,
-      `Requires one of the roles: ${required.join(', ')}`,
+      `Requires one of the roles: ${rule.roles.join(', ')}`,
       {
-        extra: { required_roles: required },
+        extra: { required_roles: rule.roles },
       },
     );
+    throw forContext(context, error);
   }
 }
 

@@ -5,12 +5,11 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { IncomingHttpHeaders } from 'node:http';
+import { authTarget } from '../context/auth-target';
 import { tap, type Observable } from 'rxjs';
 import { NEW_TOKEN_HEADER } from '../auth.constants';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { AuthService, type Renewal } from '../tokens/auth.service';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
 
 /** Opts a route or controller out of sliding renewal. */
 export const NoTokenRenewal = Reflector.createDecorator<true>({ transform: () => true });
@@ -31,13 +30,14 @@ export class SlidingSessionInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const request = context
-      .switchToHttp()
-      .getRequest<{ headers: IncomingHttpHeaders; user?: AuthPrincipal }>();
-    const principal = request.user;
+    const { request, response, connection } = authTarget(context);
+    const principal = request?.user;
+    // Sockets and subscriptions have no response to carry a header: they end with their token.
     if (
       !principal?.claims ||
+      !request ||
+      response === undefined ||
+      connection ||
       this.reflector.getAllAndOverride(NoTokenRenewal, [context.getHandler(), context.getClass()])
     ) {
       return next.handle();
@@ -45,7 +45,6 @@ export class SlidingSessionInterceptor implements NestInterceptor {
     // Decided before the handler runs: most requests are far from expiry and pay nothing more.
     const renewal = this.auth.renewAccessToken(principal, request);
     if (!renewal) return next.handle();
-    const response = context.switchToHttp().getResponse<unknown>();
     const viaCookie = this.transport.accessToken(request)?.via === 'cookie';
     return next.handle().pipe(
       tap(() => {

@@ -4,8 +4,7 @@ import type { DiscoveryService, Reflector } from '@nestjs/core';
 import { AuthConfig } from '../auth-options.validate';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard';
-import { Public } from '../jwt/public.decorator';
-import { RequiredRoles } from '../roles/roles.decorator';
+import { AccessRules } from '../jwt/access-rule';
 
 /** Names of the OpenAPI security schemes TokenGuard documents. */
 export const BEARER_SCHEME = 'bearer';
@@ -54,7 +53,7 @@ function loadSwagger(): SwaggerDecorators | undefined {
 }
 
 /**
- * With @nestjs/swagger installed, marks every route the guard protects (all but `@Public()` ones
+ * With @nestjs/swagger installed, marks every route the guard protects (all but `@Public()` ones, as the guards read them,
  * with the global guards, else those under `@UseGuards(JwtAuthGuard)`) with the security schemes
  * the configured transports use, a 401 response, and a 403 where roles are required. Runs when the
  * module is created, so it is in place before the app builds its OpenAPI document.
@@ -67,6 +66,7 @@ export function documentSecurity(
 ): void {
   const swagger = loadSwagger();
   if (!swagger) return;
+  const rules = new AccessRules(reflector);
   const schemes = [
     ...(config.tokenLocation.includes('headers')
       ? [[BEARER_SCHEME, swagger.ApiBearerAuth] as const]
@@ -89,7 +89,8 @@ export function documentSecurity(
       if (!descriptor || typeof handler !== 'function' || name === 'constructor') continue;
       if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue; // not a route
       const targets = [handler, controller];
-      if (reflector.getAllAndOverride(Public, targets)) continue;
+      const rule = rules.rule(controller, handler);
+      if (rule.kind === 'public') continue;
       const guarded =
         globalGuards ||
         targets.some((t) =>
@@ -105,7 +106,7 @@ export function documentSecurity(
         if (!names(handler, scheme)) decorator(scheme)(prototype, name, descriptor);
       }
       unauthorized(prototype, name, descriptor); // responses are keyed by status: no repeats
-      if (reflector.getAllAndOverride(RequiredRoles, targets)?.length) {
+      if (rule.kind === 'roles') {
         forbidden(prototype, name, descriptor);
       }
     }

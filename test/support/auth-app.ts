@@ -20,9 +20,9 @@ export class MeController {
 /** A minimal Nest app around one AuthModule registration, initialised (not listening). */
 export async function bootApp(
   authModule: DynamicModule,
-  controller: Type = MeController,
+  controllers: Type | Type[] = MeController,
 ): Promise<INestApplication> {
-  @Module({ imports: [authModule], controllers: [controller] })
+  @Module({ imports: [authModule], controllers: [controllers].flat() })
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
   return app.init();

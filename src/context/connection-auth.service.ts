@@ -1,0 +1,101 @@
+import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AuthConfig } from '../auth-options.validate';
+import { AuthError, isAuthError } from '../errors/auth.errors';
+import { JwtAuthGuard } from '../jwt/jwt-auth.guard';
+import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import type { ConnectionRequest } from './auth-request';
+import { graphqlWsRequest, type GraphqlWsContext } from './connections';
+
+/**
+ * Authenticates sockets and subscriptions when they connect, and keeps checking them while they
+ * live: every `connections.recheckSeconds` each open connection's token goes through the guard's
+ * checks again (expiry, revocation, `findUser`, `inspectRequest`), and a connection whose token
+ * no longer holds is told why and closed. One timer for all of them, running only while any is
+ * open; each check is one revocation lookup (the signature is cached).
+ */
+@Injectable()
+export class ConnectionAuth implements OnModuleDestroy {
+  private readonly open = new Set<ConnectionRequest>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly guard: JwtAuthGuard,
+    private readonly config: AuthConfig,
+  ) {}
+
+  /** The connection's caller; rejects with the AuthError when its token does not hold. */
+  async accept(request: ConnectionRequest): Promise<AuthPrincipal> {
+    const principal = await this.guard.authenticate(request, { connection: request.connection });
+    this.open.add(request);
+    this.timer ??= setInterval(
+      () => void this.recheck(),
+      this.config.connections.recheckSeconds * 1000,
+    ).unref();
+    return principal;
+  }
+
+  /** Stops watching a connection that closed. */
+  release(request: ConnectionRequest): void {
+    this.open.delete(request);
+    if (this.open.size === 0) this.stop();
+  }
+
+  /**
+   * graphql-ws server options (Apollo: `subscriptions: { 'graphql-ws': ... }`): the token comes
+   * in `connectionParams.authorization` (`Bearer <token>`) or, with cookies on, the handshake's
+   * cookie; a connection without a valid one is closed with 4401 and the code as reason.
+   */
+  graphqlWs(): {
+    onConnect(context: GraphqlWsContext): Promise<boolean>;
+    onClose(context: GraphqlWsContext): void;
+  } {
+    return {
+      onConnect: async (context) => {
+        const request = graphqlWsRequest(context);
+        try {
+          await this.accept(request);
+          return true;
+        } catch (error) {
+          request.connection.end(asAuthError(error));
+          return false;
+        }
+      },
+      onClose: (context) => this.release(graphqlWsRequest(context)),
+    };
+  }
+
+  onModuleDestroy(): void {
+    this.open.clear();
+    this.stop();
+  }
+
+  private async recheck(): Promise<void> {
+    await Promise.all(
+      [...this.open].map(async (request) => {
+        try {
+          await this.guard.authenticate(request, { connection: request.connection });
+        } catch (error) {
+          this.release(request);
+          request.connection.end(asAuthError(error));
+        }
+      }),
+    );
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** An app hook's own failure still ends the connection, without its details. */
+export function asAuthError(error: unknown): AuthError {
+  return isAuthError(error)
+    ? error
+    : new AuthError(
+        'AUTH_STORE_UNAVAILABLE',
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The connection could not be checked; try again',
+        { cause: error },
+      );
+}

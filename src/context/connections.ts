@@ -1,0 +1,159 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { extractBearerToken } from '../jwt/bearer-token';
+import type { AuthError } from '../errors/auth.errors';
+import {
+  CONNECTION_REQUEST,
+  FOUND_TOKEN,
+  keepConnectionRequest,
+  type Connection,
+  type ConnectionRequest,
+  type FoundToken,
+  type TokenSource,
+} from './auth-request';
+
+/** What a socket or subscription client is told when it is refused or ended: `{ code, message }`. */
+export interface ConnectionErrorBody {
+  status: 'error';
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+export const connectionErrorBody = (error: AuthError): ConnectionErrorBody => {
+  const { statusCode, code, message } = error.getResponse() as ConnectionErrorBody;
+  return { status: 'error', statusCode, code, message };
+};
+
+/**
+ * WebSocket close codes: graphql-ws's own 4401 and 4403 for a refused token and a refused role;
+ * 1013 (try again later) when the store cannot answer or a limit is hit.
+ */
+export function closeCode(error: AuthError): number {
+  const status = error.getStatus();
+  if (status === 401) return 4401;
+  if (status === 403) return 4403;
+  return 1013;
+}
+
+/** Stands in for a credential of the wrong JSON type: refused as a malformed token, not as none. */
+const NOT_A_TOKEN = '!';
+
+/** A handshake credential: a string is the token (an optional `Bearer ` prefix is dropped). */
+function credential(value: unknown, via: TokenSource): FoundToken | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return { token: NOT_A_TOKEN, via };
+  const bearer = extractBearerToken({ headers: { authorization: value } });
+  return { token: bearer ?? value, via };
+}
+
+function connectionRequest(
+  headers: IncomingHttpHeaders,
+  remoteAddress: string | undefined,
+  found: FoundToken | undefined,
+  connection: Connection,
+): ConnectionRequest {
+  const request: ConnectionRequest = {
+    headers,
+    method: 'GET',
+    socket: { remoteAddress },
+    connection,
+  };
+  // Undefined leaves the lookup to the headers (Authorization, then the cookie).
+  if (found) request[FOUND_TOKEN] = found;
+  return request;
+}
+
+type SocketIoSocket = {
+  handshake: { headers: IncomingHttpHeaders; address?: string; auth?: unknown };
+  emit(event: string, body: unknown): unknown;
+  disconnect(close?: boolean): unknown;
+};
+
+/** The request of a socket.io socket: `auth.token` of its handshake, else its headers. */
+export function socketIoRequest(socket: SocketIoSocket): ConnectionRequest {
+  const existing = (socket as { [CONNECTION_REQUEST]?: ConnectionRequest })[CONNECTION_REQUEST];
+  if (existing) return existing;
+  const { headers, address, auth } = socket.handshake;
+  const token =
+    typeof auth === 'object' && auth !== null
+      ? credential((auth as { token?: unknown }).token, 'handshake')
+      : undefined;
+  const request = connectionRequest(headers, address, token, {
+    kind: 'socket.io',
+    end(error, told) {
+      if (!told) socket.emit('exception', connectionErrorBody(error));
+      socket.disconnect(true);
+    },
+  });
+  keepConnectionRequest(socket, request);
+  return request;
+}
+
+type WsSocket = {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+};
+
+/** The request of a plain WebSocket (`ws`): its upgrade request's headers. */
+export function wsRequest(socket: WsSocket, upgrade: IncomingMessage): ConnectionRequest {
+  const request = connectionRequest(upgrade.headers, upgrade.socket?.remoteAddress, undefined, {
+    kind: 'ws',
+    end(error, told) {
+      if (socket.readyState !== 1) return;
+      if (!told)
+        socket.send(JSON.stringify({ event: 'exception', data: connectionErrorBody(error) }));
+      socket.close(closeCode(error), error.code);
+    },
+  });
+  keepConnectionRequest(socket, request);
+  return request;
+}
+
+/** graphql-ws's per-connection context: `connectionParams`, and `extra` from its `ws` server. */
+export interface GraphqlWsContext {
+  connectionParams?: Readonly<Record<string, unknown>>;
+  extra: { socket: WsSocket; request: IncomingMessage };
+}
+
+/**
+ * The request of a graphql-ws connection: `connectionParams.authorization` (`Bearer <token>`),
+ * else the upgrade request's headers. Kept on `extra`, which every operation's context sees.
+ */
+export function graphqlWsRequest(context: GraphqlWsContext): ConnectionRequest {
+  const { extra } = context;
+  const existing = (extra as { [CONNECTION_REQUEST]?: ConnectionRequest })[CONNECTION_REQUEST];
+  if (existing) return existing;
+  const params: Record<string, unknown> = context.connectionParams ?? {};
+  const given = params.authorization ?? params.Authorization;
+  const request = connectionRequest(
+    extra.request.headers,
+    extra.request.socket?.remoteAddress,
+    credential(given, 'connection-params'),
+    {
+      kind: 'graphql-ws',
+      end(error) {
+        if (extra.socket.readyState === 1) extra.socket.close(closeCode(error), error.code);
+      },
+    },
+  );
+  keepConnectionRequest(extra, request);
+  return request;
+}
+
+/**
+ * Answers a refused socket message: the acknowledgement (when the client asked for one) gets
+ * `{ code, message }`, and a token that no longer holds ends the connection once the
+ * `exception` event has gone out. Returns the body for that event.
+ */
+export function answerSocket(
+  args: readonly unknown[],
+  connection: Connection | undefined,
+  error: AuthError,
+): ConnectionErrorBody {
+  const body = connectionErrorBody(error);
+  const ack = args.at(-1);
+  if (args.length > 2 && typeof ack === 'function') (ack as (body: unknown) => void)(body);
+  if (connection && error.getStatus() === 401) setImmediate(() => connection.end(error, true));
+  return body;
+}
