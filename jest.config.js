@@ -35,6 +35,7 @@ const FASTIFY_SUITES = [
   'security-headers',
   'openapi',
   'hostile-input',
+  'graphql',
 ];
 
 /** @type {import('jest').Config} */

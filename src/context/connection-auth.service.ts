@@ -3,8 +3,16 @@ import { AuthConfig } from '../auth-options.validate';
 import { AuthError, isAuthError } from '../errors/auth.errors';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import type { ConnectionRequest } from './auth-request';
-import { graphqlWsRequest, type GraphqlWsContext } from './connections';
+import { CONNECTION_REQUEST, type ConnectionRequest } from './auth-request';
+import {
+  graphqlWsRequest,
+  subscriptionRequest,
+  type GraphqlWsContext,
+  type UpgradeRequest,
+  type WsSocket,
+} from './connections';
+
+const MERCURIUS_SOCKET = Symbol('tokenguard.mercuriusSocket');
 
 /**
  * Authenticates sockets and subscriptions when they connect, and keeps checking them while they
@@ -61,6 +69,45 @@ export class ConnectionAuth implements OnModuleDestroy {
         }
       },
       onClose: (context) => this.release(graphqlWsRequest(context)),
+    };
+  }
+
+  /**
+   * Mercurius subscription options (`subscription: ...` of its driver config), doing the same
+   * at `connection_init`. Mercurius hands `onConnect` only the message; the connection it runs
+   * for (its `this`) holds the socket and upgrade request that `context` put there.
+   */
+  mercurius(): {
+    context(socket: unknown, upgrade: unknown): Record<symbol, unknown>;
+    onConnect(
+      this: unknown,
+      message: { payload?: unknown },
+    ): Promise<Record<symbol, unknown> | false>;
+    onDisconnect(context: object): void;
+  } {
+    const accept = (request: ConnectionRequest) => this.accept(request);
+    return {
+      context: (socket, upgrade) => ({ [MERCURIUS_SOCKET]: { socket, upgrade } }),
+      async onConnect(message) {
+        const holder = (this as { context?: Record<symbol, unknown> }).context?.[
+          MERCURIUS_SOCKET
+        ] as { socket: WsSocket; upgrade: UpgradeRequest } | undefined;
+        if (!holder) return false;
+        const request = subscriptionRequest(message.payload, holder.socket, holder.upgrade);
+        try {
+          await accept(request);
+          return { [CONNECTION_REQUEST]: request };
+        } catch (error) {
+          request.connection.end(asAuthError(error));
+          return false;
+        }
+      },
+      onDisconnect: (context) => {
+        const request = (context as { [CONNECTION_REQUEST]?: ConnectionRequest })[
+          CONNECTION_REQUEST
+        ];
+        if (request) this.release(request);
+      },
     };
   }
 

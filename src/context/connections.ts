@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { extractBearerToken } from '../jwt/bearer-token';
 import type { AuthError } from '../errors/auth.errors';
 import {
@@ -89,14 +89,14 @@ export function socketIoRequest(socket: SocketIoSocket): ConnectionRequest {
   return request;
 }
 
-type WsSocket = {
+export type WsSocket = {
   readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 };
 
 /** The request of a plain WebSocket (`ws`): its upgrade request's headers. */
-export function wsRequest(socket: WsSocket, upgrade: IncomingMessage): ConnectionRequest {
+export function wsRequest(socket: WsSocket, upgrade: UpgradeRequest): ConnectionRequest {
   const request = connectionRequest(upgrade.headers, upgrade.socket?.remoteAddress, undefined, {
     kind: 'ws',
     end(error, told) {
@@ -110,10 +110,16 @@ export function wsRequest(socket: WsSocket, upgrade: IncomingMessage): Connectio
   return request;
 }
 
+/** The request that opened a WebSocket: Node's (graphql-ws) or Fastify's (Mercurius). */
+export interface UpgradeRequest {
+  headers: IncomingHttpHeaders;
+  socket?: { remoteAddress?: string };
+}
+
 /** graphql-ws's per-connection context: `connectionParams`, and `extra` from its `ws` server. */
 export interface GraphqlWsContext {
-  connectionParams?: Readonly<Record<string, unknown>>;
-  extra: { socket: WsSocket; request: IncomingMessage };
+  connectionParams?: unknown;
+  extra: unknown;
 }
 
 /**
@@ -121,24 +127,36 @@ export interface GraphqlWsContext {
  * else the upgrade request's headers. Kept on `extra`, which every operation's context sees.
  */
 export function graphqlWsRequest(context: GraphqlWsContext): ConnectionRequest {
-  const { extra } = context;
+  const extra = context.extra as { socket: WsSocket; request: UpgradeRequest };
   const existing = (extra as { [CONNECTION_REQUEST]?: ConnectionRequest })[CONNECTION_REQUEST];
   if (existing) return existing;
-  const params: Record<string, unknown> = context.connectionParams ?? {};
+  const request = subscriptionRequest(context.connectionParams, extra.socket, extra.request);
+  keepConnectionRequest(extra, request);
+  return request;
+}
+
+/** A subscription connection's request, from its `connection_init` payload and upgrade request. */
+export function subscriptionRequest(
+  connectionParams: unknown,
+  socket: WsSocket,
+  upgrade: UpgradeRequest,
+): ConnectionRequest {
+  const params =
+    typeof connectionParams === 'object' && connectionParams !== null
+      ? (connectionParams as Record<string, unknown>)
+      : {};
   const given = params.authorization ?? params.Authorization;
-  const request = connectionRequest(
-    extra.request.headers,
-    extra.request.socket?.remoteAddress,
+  return connectionRequest(
+    upgrade.headers,
+    upgrade.socket?.remoteAddress,
     credential(given, 'connection-params'),
     {
       kind: 'graphql-ws',
       end(error) {
-        if (extra.socket.readyState === 1) extra.socket.close(closeCode(error), error.code);
+        if (socket.readyState === 1) socket.close(closeCode(error), error.code);
       },
     },
   );
-  keepConnectionRequest(extra, request);
-  return request;
 }
 
 /**

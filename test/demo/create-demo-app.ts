@@ -17,7 +17,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ValidationError } from 'class-validator';
 import helmet, { type HelmetOptions } from 'helmet';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { addAuthSchemes, AuthError, type Clock } from '../../src/index';
+import { addAuthSchemes, AuthError, createSocketIoAdapter, type Clock } from '../../src/index';
 import { loadDemoConfig, type DemoConfig } from './demo-config';
 import { DemoModule } from './demo.module';
 import { applyBodyRules } from './fastify-body';
@@ -82,6 +82,8 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<INest
     config.adapter === 'fastify'
       ? await createOnFastify(module, settings)
       : await createOnExpress(module, settings);
+  // socket.io gateways (the /events namespace) authenticate at the handshake.
+  app.useWebSocketAdapter(createSocketIoAdapter(app));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

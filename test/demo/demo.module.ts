@@ -5,6 +5,9 @@ import { AppController } from './app.controller';
 import { AuthController } from './auth.controller';
 import type { DemoConfig } from './demo-config';
 import { DemoUsersService } from './demo-users.service';
+import { EventsGateway } from './events.gateway';
+import { demoGraphqlModule } from './graphql.module';
+import { DemoResolver } from './graphql.resolver';
 import { SessionAgents } from './session-agents';
 import { RequestErrorsFilter } from './request-errors.filter';
 
@@ -29,28 +32,30 @@ export class DemoModule {
       ],
       exports: [DemoUsersService],
     };
+    const auth = AuthModule.forRootAsync({
+      imports: [users],
+      inject: [DemoUsersService],
+      useFactory: (service: DemoUsersService) => ({
+        ...config.auth,
+        clock,
+        validateCredentials: (username, password) =>
+          service.validateCredentials(username, password),
+        findUser: (sub) => service.findById(sub),
+        additionalClaims: (user) => ({ username: user.username }),
+        inspectRequest: (principal, request) => agents.inspect(principal, request),
+      }),
+    });
     return {
       module: DemoModule,
-      imports: [
-        users,
-        AuthModule.forRootAsync({
-          imports: [users],
-          inject: [DemoUsersService],
-          useFactory: (service: DemoUsersService) => ({
-            ...config.auth,
-            clock,
-            validateCredentials: (username, password) =>
-              service.validateCredentials(username, password),
-            findUser: (sub) => service.findById(sub),
-            additionalClaims: (user) => ({ username: user.username }),
-            inspectRequest: (principal, request) => agents.inspect(principal, request),
-          }),
-        }),
-      ],
+      imports: [users, auth, demoGraphqlModule(config.adapter, auth)],
       controllers: [AuthController, AppController],
       // Registered in the root module, hence before AuthModule's filter, which Nest then asks
       // first: AuthErrors keep the library's answer, this filter takes the other 4xx.
-      providers: [{ provide: APP_FILTER, useClass: RequestErrorsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: RequestErrorsFilter },
+        DemoResolver,
+        EventsGateway,
+      ],
     };
   }
 }

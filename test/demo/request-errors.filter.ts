@@ -34,6 +34,8 @@ export class RequestErrorsFilter extends BaseExceptionFilter {
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
+    // GraphQL answers errors itself (as GraphQL errors): hand them back to it.
+    if (host.getType<string>() === 'graphql') throw exception;
     const status = exception instanceof HttpException ? exception.getStatus() : 0;
     if (status < 400 || status >= 500 || host.getType() !== 'http') {
       return super.catch(exception, host);
