@@ -36,6 +36,7 @@ const FASTIFY_SUITES = [
   'openapi',
   'hostile-input',
   'graphql',
+  'subscriptions',
 ];
 
 /** @type {import('jest').Config} */

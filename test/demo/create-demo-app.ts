@@ -121,6 +121,33 @@ async function createOnExpress(
   return app;
 }
 
+type ErrorHandler = Parameters<FastifyAdapter['setErrorHandler']>[0];
+
+/**
+ * Mercurius registers itself with `await`, which makes Fastify build every route declared so
+ * far with the error handler of that moment; Nest sets its own (which sends body-parser errors
+ * through the exception filters) only later, so those routes would answer parser errors with
+ * Fastify's default body. A root handler set first, delegating to whichever one Nest sets, keeps
+ * every route on Nest's.
+ */
+class DemoFastifyAdapter extends FastifyAdapter {
+  private handler?: ErrorHandler;
+
+  constructor(options: object) {
+    super(options as never);
+    super.setErrorHandler((error, request, reply) =>
+      this.handler
+        ? this.handler.call(this.getInstance(), error, request, reply)
+        : reply.send(error),
+    );
+  }
+
+  override setErrorHandler(handler: ErrorHandler): ReturnType<FastifyAdapter['setErrorHandler']> {
+    this.handler = handler;
+    return this.getInstance();
+  }
+}
+
 /** The same rules on Fastify: its JSON parser, its body limit, its plugins for cookies and helmet. */
 async function createOnFastify(
   module: DynamicModule,
@@ -128,7 +155,7 @@ async function createOnFastify(
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({
+    new DemoFastifyAdapter({
       bodyLimit: BODY_LIMIT_KB * 1024,
       requestTimeout: REQUEST_TIMEOUT_MS,
       http: { headersTimeout: REQUEST_TIMEOUT_MS },

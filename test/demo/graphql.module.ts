@@ -21,7 +21,11 @@ export function demoGraphqlModule(
         autoSchemaFile: true,
         path: '/graphql',
         graphiql: false,
-        subscription: connections.mercurius(),
+        // Mercurius would set the app-wide Fastify error handler, replacing the one that sends
+        // body-parser and routing errors through Nest's filters (the demo's coded 4xx).
+        errorHandler: false,
+        // Queries and mutations over the socket too, as graphql-ws allows (Apollo's default).
+        subscription: { ...connections.mercurius(), fullWsTransport: true },
       }),
     });
   }
