@@ -135,11 +135,10 @@ class DemoFastifyAdapter extends FastifyAdapter {
 
   constructor(options: object) {
     super(options as never);
-    super.setErrorHandler((error, request, reply) =>
-      this.handler
-        ? this.handler.call(this.getInstance(), error, request, reply)
-        : reply.send(error),
-    );
+    super.setErrorHandler((error, request, reply): void => {
+      if (this.handler) void this.handler.call(this.getInstance(), error, request, reply);
+      else void reply.send(error);
+    });
   }
 
   override setErrorHandler(handler: ErrorHandler): ReturnType<FastifyAdapter['setErrorHandler']> {

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -6,7 +7,8 @@ import type { RunningDemo } from './demo-app';
 /** Starts the demo listening on an ephemeral loopback port; resolves its base URL (no scheme). */
 export async function listen(demo: RunningDemo): Promise<string> {
   await demo.app.listen(0, '127.0.0.1');
-  const { port } = demo.app.getHttpServer().address() as AddressInfo;
+  const server = demo.app.getHttpServer() as Server;
+  const { port } = server.address() as AddressInfo;
   return `127.0.0.1:${port}`;
 }
 
