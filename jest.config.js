@@ -37,6 +37,7 @@ const FASTIFY_SUITES = [
   'hostile-input',
   'graphql',
   'subscriptions',
+  'gateway',
 ];
 
 /** @type {import('jest').Config} */

@@ -170,8 +170,9 @@ export function answerSocket(
   error: AuthError,
 ): ConnectionErrorBody {
   const body = connectionErrorBody(error);
-  const ack = args.at(-1);
-  if (args.length > 2 && typeof ack === 'function') (ack as (body: unknown) => void)(body);
+  // Nest calls a gateway handler with (client, data, ack?, pattern).
+  const ack = args.slice(2).find((arg) => typeof arg === 'function');
+  if (ack) (ack as (body: unknown) => void)(body);
   if (connection && error.getStatus() === 401) setImmediate(() => connection.end(error, true));
   return body;
 }

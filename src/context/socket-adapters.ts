@@ -29,6 +29,7 @@ export function createSocketIoAdapter(app: App): WebSocketAdapter {
   const { IoAdapter } = require('@nestjs/platform-socket.io') as typeof PlatformSocketIo;
   const connections = app.get(ConnectionAuth, { strict: false });
   const guarded = new WeakSet<object>();
+  const paths = new Set<string>();
   const middleware: IoMiddleware = (socket, next) => {
     const request = socketIoRequest(socket);
     connections.accept(request).then(
@@ -44,6 +45,7 @@ export function createSocketIoAdapter(app: App): WebSocketAdapter {
   };
   class AuthIoAdapter extends IoAdapter {
     override create(...args: Parameters<PlatformSocketIo.IoAdapter['create']>) {
+      paths.add(`${args[1]?.path ?? '/socket.io'}/`);
       const server = super.create(...args);
       if (!guarded.has(server)) {
         guarded.add(server);
@@ -52,7 +54,36 @@ export function createSocketIoAdapter(app: App): WebSocketAdapter {
       return server;
     }
   }
+  leaveSocketIoUpgradesToEngineIo(app, paths);
   return new AuthIoAdapter(app.getHttpServer() as never);
+}
+
+type FastifyLike = {
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: { raw: { url?: string; headers: { upgrade?: string } } },
+      reply: { hijack(): void },
+      done: () => void,
+    ) => void,
+  ): void;
+};
+
+/**
+ * On Fastify, @fastify/websocket (which Mercurius subscriptions bring) routes every WebSocket
+ * upgrade through Fastify, answers socket.io's with a 404 and destroys the socket that engine.io
+ * is upgrading at the same time. Fastify lets go of those: engine.io has its own listener.
+ */
+function leaveSocketIoUpgradesToEngineIo(app: App, paths: ReadonlySet<string>): void {
+  const adapter = (
+    app as { getHttpAdapter?(): { getType(): string; getInstance(): unknown } }
+  ).getHttpAdapter?.();
+  if (adapter?.getType() !== 'fastify') return;
+  (adapter.getInstance() as FastifyLike).addHook('onRequest', (request, reply, done) => {
+    const { url = '', headers } = request.raw;
+    if (headers.upgrade && [...paths].some((path) => url.startsWith(path))) return reply.hijack();
+    done();
+  });
 }
 
 /**
