@@ -108,5 +108,7 @@ const unsupported = (type: string): AuthError =>
   new AuthError(
     'AUTH_CONTEXT_UNSUPPORTED',
     HttpStatus.UNAUTHORIZED,
-    `TokenGuard cannot authenticate '${type}' handlers: mark the handler @Public(), or turn the global guards off (globalGuards: false) and guard this context yourself`,
+    type === 'ws'
+      ? "TokenGuard cannot see this socket's handshake: use app.useWebSocketAdapter(createWsAdapter(app)) for plain WebSocket gateways"
+      : `TokenGuard cannot authenticate '${type}' handlers: mark the handler @Public(), or turn the global guards off (globalGuards: false) and guard this context yourself`,
   );

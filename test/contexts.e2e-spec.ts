@@ -1,0 +1,244 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Controller, Module, type INestApplication } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lastValueFrom, type Observable } from 'rxjs';
+import request from 'supertest';
+import WebSocket from 'ws';
+import {
+  AuditService,
+  AuthExceptionFilter,
+  AuthModule,
+  AuthService,
+  createWsAdapter,
+  CurrentUser,
+  JwtAuthGuard,
+  Public,
+  RateLimitGuard,
+  Roles,
+  RolesGuard,
+  isAuthError,
+  type AuthError,
+  type AuthPrincipal,
+} from '../src/index';
+
+const USERS: Record<string, { sub: string; roles: string[] }> = {
+  ann: { sub: 'ann', roles: ['admin'] },
+  bob: { sub: 'bob', roles: ['reader'] },
+};
+
+@Resolver()
+class HelloResolver {
+  @Public() @Query(() => String) hello() {
+    return 'hi';
+  }
+
+  @Query(() => String) me(@CurrentUser() user: AuthPrincipal) {
+    return user.sub;
+  }
+}
+
+@WebSocketGateway({ path: '/ws' })
+class PlainGateway {
+  @SubscribeMessage('whoami') whoami(@CurrentUser() user: AuthPrincipal) {
+    return { event: 'whoami', data: { sub: user.sub } };
+  }
+
+  @Roles('admin') @SubscribeMessage('admin') admin() {
+    return { event: 'admin', data: { ok: true } };
+  }
+
+  @Public() @SubscribeMessage('ping') ping() {
+    return { event: 'pong', data: {} };
+  }
+}
+
+/** An RPC-style handler class, for the guards asked about a context they cannot read. */
+class RpcHandlers {
+  @Public() open() {}
+  guarded() {}
+}
+
+/** The smallest app with the default global guards, GraphQL and a plain WebSocket gateway. */
+async function boot(
+  withTokenGuardAdapter: boolean,
+): Promise<{ app: INestApplication; host: string }> {
+  const auth = AuthModule.forRoot({
+    secret: randomBytes(32).toString('base64url'),
+    issuer: 'contexts-test',
+    audience: 'contexts-test',
+    validateCredentials: (username) => USERS[username] ?? null,
+  });
+  @Controller()
+  class NoRoutes {}
+  @Module({
+    imports: [
+      auth,
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        playground: false,
+      }),
+    ],
+    controllers: [NoRoutes],
+    providers: [HelloResolver, PlainGateway],
+  })
+  class AppModule {}
+  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+  app.useWebSocketAdapter(withTokenGuardAdapter ? createWsAdapter(app) : new WsAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  return { app, host: `127.0.0.1:${port}` };
+}
+
+/** A ws client: every JSON message it receives, and how it closed. */
+function wsClient(host: string, token?: string) {
+  const socket = new WebSocket(`ws://${host}/ws`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const messages: { event: string; data: Record<string, unknown> }[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('message', (raw: Buffer) => {
+    messages.push(JSON.parse(raw.toString()) as (typeof messages)[number]);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  const opened = new Promise<void>((resolve) => socket.once('open', () => resolve()));
+  return {
+    socket,
+    messages,
+    closed,
+    opened,
+    /** Sends a message and resolves with the next one received. */
+    async ask(event: string) {
+      await opened;
+      const next = new Promise<(typeof messages)[number]>((resolve) =>
+        waiters.push(() => resolve(messages[messages.length - 1]!)),
+      );
+      socket.send(JSON.stringify({ event, data: {} }));
+      return next;
+    },
+  };
+}
+
+describe('every context in one app: global guards, GraphQL and a plain WebSocket gateway', () => {
+  let app: INestApplication;
+  let host: string;
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    ({ app, host } = await boot(true));
+    for (const name of Object.keys(USERS))
+      tokens[name] = (await app.get(AuthService).login(name, 'pw')).access_token;
+  });
+  afterAll(() => app.close());
+
+  it('GraphQL: a public query and a guarded one, coded errors', async () => {
+    const http = request(app.getHttpServer());
+    expect((await http.post('/graphql').send({ query: '{ hello }' })).body).toEqual({
+      data: { hello: 'hi' },
+    });
+    const me = await http
+      .post('/graphql')
+      .set('Authorization', `Bearer ${tokens.bob}`)
+      .send({ query: '{ me }' });
+    expect(me.body).toEqual({ data: { me: 'bob' } });
+    const refused = await http.post('/graphql').send({ query: '{ me }' });
+    expect(refused.body.errors[0].extensions.code).toBe('AUTH_TOKEN_MISSING');
+  });
+
+  it('ws: the handshake token authenticates each message; @Roles per message, the socket stays', async () => {
+    const client = wsClient(host, tokens.bob);
+    expect(await client.ask('whoami')).toEqual({ event: 'whoami', data: { sub: 'bob' } });
+    expect(await client.ask('admin')).toMatchObject({
+      event: 'exception',
+      data: { code: 'AUTH_ROLE_REQUIRED', statusCode: 403 },
+    });
+    expect(await client.ask('whoami')).toEqual({ event: 'whoami', data: { sub: 'bob' } });
+    const admin = wsClient(host, tokens.ann);
+    expect(await admin.ask('admin')).toEqual({ event: 'admin', data: { ok: true } });
+    client.socket.close();
+    admin.socket.close();
+  });
+
+  it('ws: a handshake without a token is told why and closed with 4401', async () => {
+    const client = wsClient(host);
+    expect(await client.closed).toEqual({ code: 4401, reason: 'AUTH_TOKEN_MISSING' });
+    expect(client.messages[0]).toMatchObject({
+      event: 'exception',
+      data: { code: 'AUTH_TOKEN_MISSING', message: expect.any(String) },
+    });
+  });
+
+  it('ws: after logout the next message is refused and the socket closed', async () => {
+    const { access_token } = await app.get(AuthService).login('bob', 'pw');
+    const client = wsClient(host, access_token);
+    expect(await client.ask('whoami')).toMatchObject({ event: 'whoami' });
+    await app.get(AuthService).logoutAll({ sub: 'bob' } as AuthPrincipal);
+    expect(await client.ask('whoami')).toMatchObject({
+      event: 'exception',
+      data: { code: 'AUTH_TOKEN_REVOKED' },
+    });
+    expect(await client.closed).toEqual({ code: 4401, reason: 'AUTH_TOKEN_REVOKED' });
+  });
+
+  describe('a context TokenGuard cannot read (RPC)', () => {
+    const rpc = (handler: () => void) => {
+      const host = new ExecutionContextHost([{ pattern: 'x' }, {}], RpcHandlers, handler);
+      host.setType('rpc');
+      return host;
+    };
+
+    it('lets @Public handlers through and refuses others with a code naming the context', async () => {
+      const guard = app.get(JwtAuthGuard);
+      await expect(guard.canActivate(rpc(RpcHandlers.prototype.open))).resolves.toBe(true);
+      const refusal = await guard
+        .canActivate(rpc(RpcHandlers.prototype.guarded))
+        .catch((error: unknown) => error);
+      expect(isAuthError(refusal) && refusal.code).toBe('AUTH_CONTEXT_UNSUPPORTED');
+      expect((refusal as Error).message).toMatch(/'rpc'.*@Public\(\).*globalGuards/);
+    });
+
+    it('never crashes the rate limit or roles guards; the filter hands the error on', async () => {
+      await expect(
+        app.get(RateLimitGuard).canActivate(rpc(RpcHandlers.prototype.guarded)),
+      ).resolves.toBe(true);
+      expect(app.get(RolesGuard).canActivate(rpc(RpcHandlers.prototype.guarded))).toBe(true);
+      const filter = new AuthExceptionFilter(app.get(HttpAdapterHost), app.get(AuditService));
+      const error = (await app
+        .get(JwtAuthGuard)
+        .canActivate(rpc(RpcHandlers.prototype.guarded))
+        .catch((e: unknown) => e)) as AuthError;
+      const answer = filter.catch(error, rpc(RpcHandlers.prototype.guarded)) as Observable<never>;
+      await expect(lastValueFrom(answer)).rejects.toMatchObject({
+        code: 'AUTH_CONTEXT_UNSUPPORTED',
+      });
+    });
+  });
+});
+
+describe('a plain WebSocket gateway without the TokenGuard adapter', () => {
+  let app: INestApplication;
+  let host: string;
+  beforeAll(async () => ({ app, host } = await boot(false)));
+  afterAll(() => app.close());
+
+  it('refuses guarded messages with a code that names the adapter; public ones pass', async () => {
+    const client = wsClient(host);
+    expect(await client.ask('ping')).toEqual({ event: 'pong', data: {} });
+    const refused = await client.ask('whoami');
+    expect(refused).toMatchObject({
+      event: 'exception',
+      data: { code: 'AUTH_CONTEXT_UNSUPPORTED' },
+    });
+    expect(String(refused.data.message)).toContain('createWsAdapter');
+    client.socket.close();
+  });
+});
