@@ -38,6 +38,7 @@ const FASTIFY_SUITES = [
   'graphql',
   'subscriptions',
   'gateway',
+  'connection-input',
 ];
 
 /** @type {import('jest').Config} */
