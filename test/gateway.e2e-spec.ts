@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { cookieHeader, setCookies } from './support/cookies';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { listen } from './support/live';
+import type { AuditEvent } from '../src/index';
 
 interface ErrorBody {
   status: 'error';
@@ -48,8 +49,10 @@ const refusal = async (socket: Socket): Promise<ErrorBody> => {
 describe('socket.io gateway (/events)', () => {
   let demo: RunningDemo;
   let host: string;
+  const events: AuditEvent[] = [];
   beforeAll(async () => {
-    demo = await startDemo({}, { auth: { connections: { recheckSeconds: 0.2 } } });
+    const auditSink = { write: (event: AuditEvent) => void events.push(event) };
+    demo = await startDemo({}, { auth: { connections: { recheckSeconds: 0.2 }, auditSink } });
     host = await listen(demo);
   });
   afterAll(() => demo.close());
@@ -86,6 +89,14 @@ describe('socket.io gateway (/events)', () => {
     );
     expect((await refusal(connect(host, { token: { nested: true } }))).code).toBe(
       'AUTH_TOKEN_MALFORMED',
+    );
+    // Audited as HTTP refusals are, with the client's address.
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: 'access.refused',
+        reason: 'AUTH_TOKEN_SIGNATURE_INVALID',
+        ip: '127.0.0.1',
+      }),
     );
   });
 

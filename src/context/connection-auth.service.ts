@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
+import { AuditService } from '../audit/audit.service';
 import { AuthError, isAuthError } from '../errors/auth.errors';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
@@ -29,11 +30,17 @@ export class ConnectionAuth implements OnModuleDestroy {
   constructor(
     private readonly guard: JwtAuthGuard,
     private readonly config: AuthConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** The connection's caller; rejects with the AuthError when its token does not hold. */
   async accept(request: ConnectionRequest): Promise<AuthPrincipal> {
-    const principal = await this.guard.authenticate(request, { connection: request.connection });
+    let principal: AuthPrincipal;
+    try {
+      principal = await this.guard.authenticate(request, { connection: request.connection });
+    } catch (error) {
+      throw this.refused(asAuthError(error), request);
+    }
     this.open.add(request);
     this.timer ??= setInterval(
       () => void this.recheck(),
@@ -123,10 +130,19 @@ export class ConnectionAuth implements OnModuleDestroy {
           await this.guard.authenticate(request, { connection: request.connection });
         } catch (error) {
           this.release(request);
-          request.connection.end(asAuthError(error));
+          request.connection.end(this.refused(asAuthError(error), request));
         }
       }),
     );
+  }
+
+  /** Audits a refused or ended connection, as the exception filter does for HTTP. */
+  private refused(error: AuthError, request: ConnectionRequest): AuthError {
+    if (!this.audit.reported(error)) {
+      const event = error.getStatus() === 503 ? 'store.unavailable' : 'access.refused';
+      this.audit.failed(event, error, { token: request.user, request });
+    }
+    return error;
   }
 
   private stop(): void {
