@@ -65,6 +65,33 @@ void main();
 `;
 }
 
+/** Every code block of the README's section on GraphQL and gateways: whole files, imports included. */
+function contextBlocks(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = /## GraphQL, subscriptions and WebSocket gateways\n([\s\S]*?)\n## /.exec(
+    readme,
+  )?.[1];
+  if (!section) throw new Error('README: no section on GraphQL and gateways');
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+}
+
+/** What the context sections' apps install beside the peers. */
+const CONTEXT_PACKAGES = [
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@apollo/server',
+  '@as-integrations/express5',
+  '@nestjs/mercurius',
+  'mercurius',
+  'fastify',
+  'graphql',
+  'graphql-ws',
+  'ws',
+  '@nestjs/websockets',
+  '@nestjs/platform-socket.io',
+  '@nestjs/platform-ws',
+];
+
 const TSCONFIG = {
   compilerOptions: {
     module: 'nodenext',
@@ -123,14 +150,36 @@ describe('the packed package in a fresh Nest app', () => {
     );
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG));
     writeFileSync(join(app, 'src', 'main.ts'), quickStart());
-    // --prefer-offline: the packages are in npm's cache after this repo's own install.
-    await run(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
-      {
-        cwd: app,
-      },
+
+    // A second app with GraphQL and the WebSocket packages, for the README's context sections.
+    const contexts = join(dir, 'contexts');
+    mkdirSync(join(contexts, 'src'), { recursive: true });
+    writeFileSync(
+      join(contexts, 'package.json'),
+      JSON.stringify({
+        name: 'consumer-contexts',
+        private: true,
+        type: 'commonjs',
+        dependencies: {
+          [manifest.name]: `file:${tarball}`,
+          ...Object.fromEntries(
+            [...peers, ...others, ...CONTEXT_PACKAGES].map((name) => [name, tested(name)]),
+          ),
+        },
+        devDependencies: { '@types/node': tested('@types/node'), '@types/ws': tested('@types/ws') },
+      }),
     );
+    writeFileSync(join(contexts, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+    contextBlocks().forEach((block, i) =>
+      writeFileSync(join(contexts, 'src', `context-${i + 1}.ts`), block),
+    );
+
+    // --prefer-offline: the packages are in npm's cache after this repo's own install.
+    const install = (cwd: string) =>
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd,
+      });
+    await Promise.all([install(app), install(contexts)]);
     await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')], {
       cwd: app,
     }).catch((error: { stdout?: string }) => {
@@ -170,8 +219,8 @@ describe('the packed package in a fresh Nest app', () => {
     expect(files.filter((f) => /(^|\/)(test|src|bench)\/|\.spec\./.test(f))).toEqual([]);
   });
 
-  it('runs without the optional peers (@nestjs/swagger, ioredis) installed', () => {
-    for (const name of ['@nestjs/swagger', 'ioredis']) {
+  it('runs without the optional peers (@nestjs/swagger, ioredis, GraphQL, WebSockets) installed', () => {
+    for (const name of ['@nestjs/swagger', 'ioredis', 'graphql', ...CONTEXT_PACKAGES]) {
       expect(existsSync(join(dir, 'app', 'node_modules', name))).toBe(false);
     }
   });
@@ -193,6 +242,16 @@ describe('the packed package in a fresh Nest app', () => {
       'AUTH_TOKEN_REVOKED',
     );
     await http.post('/auth/login').send({ username: 'ada', password: 'wrong' }).expect(401);
+  });
+
+  it("compiles the README's GraphQL, subscription and gateway sections against the package", async () => {
+    const contexts = join(dir, 'contexts');
+    expect(readdirSync(join(contexts, 'src')).length).toBeGreaterThanOrEqual(4);
+    await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')], {
+      cwd: contexts,
+    }).catch((error: { stdout?: string }) => {
+      throw new Error(`the README's context sections do not compile:\n${error.stdout}`);
+    });
   });
 
   it('imports from an ES module as well', async () => {
