@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
-import { cookieHeader, setCookies } from './support/cookies';
 import { startDemo, type RunningDemo } from './support/demo-app';
-import { listen } from './support/live';
+import { accessCookie, listen } from './support/live';
 import type { AuditEvent } from '../src/index';
 
 interface ErrorBody {
@@ -193,13 +192,7 @@ describe('socket.io gateway with the cookie transport', () => {
   });
   afterAll(() => demo.close());
 
-  async function cookie(): Promise<string> {
-    const res = await demo.http
-      .post('/auth/login')
-      .send({ username: 'carol', password: 'carol-password' })
-      .expect(200);
-    return cookieHeader(setCookies(res), 'tg_access');
-  }
+  const cookie = () => accessCookie(demo);
 
   it('accepts the handshake cookie from the same origin', async () => {
     const socket = connect(host, { headers: { cookie: await cookie(), origin: `http://${host}` } });

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { setCookies, cookieHeader } from './support/cookies';
 import { startDemo, type RunningDemo } from './support/demo-app';
-import { collect, gqlClient, listen } from './support/live';
+import { accessCookie, collect, gqlClient, listen } from './support/live';
 
 const TICKS = 'subscription { ticks }';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -115,13 +114,7 @@ describe('GraphQL subscriptions with the cookie transport', () => {
   });
   afterAll(() => demo.close());
 
-  async function cookieJar(): Promise<string> {
-    const res = await demo.http
-      .post('/auth/login')
-      .send({ username: 'carol', password: 'carol-password' })
-      .expect(200);
-    return cookieHeader(setCookies(res), 'tg_access');
-  }
+  const cookieJar = () => accessCookie(demo);
 
   it('authenticates by the handshake cookie from the same origin', async () => {
     const cookie = await cookieJar();

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { cookieHeader, setCookies } from './cookies';
 import type { RunningDemo } from './demo-app';
 
 /** Starts the demo listening on an ephemeral loopback port; resolves its base URL (no scheme). */
@@ -10,6 +11,15 @@ export async function listen(demo: RunningDemo): Promise<string> {
   const server = demo.app.getHttpServer() as Server;
   const { port } = server.address() as AddressInfo;
   return `127.0.0.1:${port}`;
+}
+
+/** Logs carol in on a cookie-mode demo; the Cookie header with her access cookie. */
+export async function accessCookie(demo: RunningDemo): Promise<string> {
+  const res = await demo.http
+    .post('/auth/login')
+    .send({ username: 'carol', password: 'carol-password' })
+    .expect(200);
+  return cookieHeader(setCookies(res), 'tg_access');
 }
 
 /** How a WebSocket connection ended. */
