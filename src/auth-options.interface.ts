@@ -6,6 +6,7 @@ import type { Clock } from './common/clock';
 import type { RateLimitStore } from './rate-limit/rate-limit.store';
 import type { AuthPrincipal } from './tokens/token-claims.interface';
 import type { RevocationStore } from './revocation/revocation-store';
+import type { CacheManagerLike } from './revocation/cache-manager-revocation.store';
 
 /** Signing algorithms TokenGuard accepts; `none` is not one of them and never will be. */
 export const SUPPORTED_ALGORITHMS = [
@@ -213,8 +214,16 @@ export interface RevocationOptions {
    * ioredis client you manage (then turn its offline queue off so outages fail fast).
    */
   redis?: string | Redis;
-  /** Your own store instead (see RevocationStore); wins over `redis`. */
+  /** Your own store instead (see RevocationStore). */
   store?: RevocationStore;
+  /**
+   * The app's cache-manager 7 cache (`CACHE_MANAGER` from @nestjs/cache-manager) on one Keyv 5
+   * store created with `throwOnErrors: true`: @keyv/redis (shared by every instance), or Keyv's
+   * in-memory Map with `allowInMemoryCache`. Read through Keyv, never `cache.get`.
+   */
+  cache?: CacheManagerLike;
+  /** Accept `cache` on an in-memory Keyv: one instance only, forgotten on restart. Default false. */
+  allowInMemoryCache?: boolean;
   /** Prefix of every Redis key. Default `tokenguard:`. */
   keyPrefix?: string;
   /** How long a store call may take before the request is refused with 503. Default 300 ms. */

@@ -22,8 +22,11 @@ import type {
 } from './auth-options.interface';
 import { randomBytes } from 'node:crypto';
 import { type Clock, SystemClock } from './common/clock';
+import { kindOf } from './common/kind-of';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
+import { CacheManagerRevocationStore } from './revocation/cache-manager-revocation.store';
+import { RevocationStore } from './revocation/revocation-store';
 import type { RateLimitStore } from './rate-limit/rate-limit.store';
 
 /** The options after validation: defaults applied, keys imported. Injected wherever options are read. */
@@ -313,15 +316,61 @@ function resolveRevocation(
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) {
     problems.push('revocation.timeoutMs must be whole milliseconds between 1 and 10000');
   }
-  const { redis } = options;
+  const { redis, store, cache } = options;
+  const isClient = (value: unknown) =>
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { mget?: unknown }).mget === 'function';
   if (
     typeof redis === 'string'
       ? !/^rediss?:\/\//.test(redis)
-      : redis !== undefined && typeof redis !== 'object'
+      : redis !== undefined && !isClient(redis)
   ) {
-    problems.push('revocation.redis must be a redis:// or rediss:// URL or an ioredis client');
+    const given = typeof redis === 'string' ? 'a string that is not one' : kindOf(redis);
+    problems.push(
+      `revocation.redis must be a redis:// or rediss:// URL or an ioredis client; it was given ${given}${
+        (redis as { stores?: unknown } | undefined)?.stores
+          ? ' (a cache-manager cache goes in revocation.cache)'
+          : ''
+      }`,
+    );
   }
+  if (store !== undefined && !(store instanceof RevocationStore) && !implementsStore(store)) {
+    problems.push(
+      `revocation.store must implement RevocationStore (isRevoked, startSession, rotate, revokeToken, revokeSession, revokeUser); it was given ${kindOf(store)}${
+        (store as { stores?: unknown }).stores
+          ? ' (a cache-manager cache goes in revocation.cache)'
+          : ''
+      }`,
+    );
+  }
+  if (cache !== undefined) {
+    problems.push(
+      ...CacheManagerRevocationStore.problems(cache, {
+        keyPrefix,
+        allowInMemory: options.allowInMemoryCache === true,
+      }),
+    );
+  }
+  const chosen = [redis, store, cache].filter((value) => value !== undefined).length;
+  if (chosen > 1) problems.push('revocation takes one of redis, store and cache');
   return { ...options, keyPrefix, timeoutMs, failOpen: options.failOpen === true };
+}
+
+const STORE_METHODS = [
+  'isRevoked',
+  'startSession',
+  'rotate',
+  'revokeToken',
+  'revokeSession',
+  'revokeUser',
+] as const;
+
+function implementsStore(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    STORE_METHODS.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  );
 }
 
 function seconds(

@@ -15,6 +15,7 @@ import { VerifiedTokenCache } from './jwt/verified-token.cache';
 import { RolesGuard } from './roles/roles.guard';
 import { MemoryRevocationStore } from './revocation/memory-revocation.store';
 import { RedisRevocationStore } from './revocation/redis-revocation.store';
+import { CacheManagerRevocationStore } from './revocation/cache-manager-revocation.store';
 import { RevocationStore } from './revocation/revocation-store';
 import { RevocationService } from './revocation/revocation.service';
 import { SlidingSessionInterceptor } from './session/sliding-session.interceptor';
@@ -91,9 +92,15 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
 })
 export class AuthModule extends ConfigurableModuleClass {}
 
-/** The app's own store, else Redis when configured, else memory. */
+/** The app's own store, else its cache-manager cache, else Redis when configured, else memory. */
 function createRevocationStore({ revocation, clock }: AuthConfig): RevocationStore {
   if (revocation.store) return revocation.store;
+  if (revocation.cache) {
+    return new CacheManagerRevocationStore(revocation.cache, {
+      keyPrefix: revocation.keyPrefix,
+      allowInMemory: revocation.allowInMemoryCache === true,
+    });
+  }
   if (revocation.redis) return new RedisRevocationStore({ ...revocation, redis: revocation.redis });
   return new MemoryRevocationStore(clock);
 }

@@ -75,6 +75,12 @@ export { JwtStrategy } from './jwt/jwt.strategy';
 export { Public } from './jwt/public.decorator';
 export { MemoryRevocationStore } from './revocation/memory-revocation.store';
 export {
+  CacheManagerRevocationStore,
+  type CacheManagerLike,
+  type CacheManagerRevocationStoreOptions,
+  type KeyvLike,
+} from './revocation/cache-manager-revocation.store';
+export {
   RedisRevocationStore,
   type RedisRevocationStoreOptions,
 } from './revocation/redis-revocation.store';

@@ -30,6 +30,10 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs).unref();
   }
 
+  override describe(): string {
+    return 'memory, in this process only: a restart forgets every logout, and other instances never see them';
+  }
+
   isRevoked(token: TokenRef): Promise<boolean> {
     return Promise.resolve(this.revoked(token));
   }

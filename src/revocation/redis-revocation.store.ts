@@ -90,8 +90,22 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
    * refusing everything. If Redis is down the app still boots, answers 503, and recovers alone.
    */
   async onModuleInit(): Promise<void> {
-    if (!(await whenReady(this.client)))
-      this.logger.error('Redis is not reachable yet: guarded requests answer 503 until it is');
+    let lastError: unknown;
+    const remember = (error: unknown) => (lastError = error);
+    this.client.on('error', remember);
+    const ready = await whenReady(this.client);
+    this.client.off('error', remember);
+    if (!ready) {
+      const cause = lastError instanceof Error ? ` (${lastError.message})` : '';
+      this.logger.error(
+        `${this.describe()} is not reachable yet${cause}: guarded requests answer 503 until it is`,
+      );
+    }
+  }
+
+  override describe(): string {
+    const { host, port, db, path } = this.client.options;
+    return `Redis at ${path ?? `${host}:${port}`} db ${db ?? 0}`;
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {

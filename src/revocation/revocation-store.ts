@@ -28,6 +28,11 @@ export abstract class RevocationStore {
    */
   readonly boundsItsCalls: boolean = false;
 
+  /** What the store runs on, for the start-up log line; never a password. */
+  describe(): string {
+    return `a custom store (${this.constructor.name})`;
+  }
+
   /** True if the token, its session, or every token its user held before `issuedAtMs`, is revoked. One round trip. */
   abstract isRevoked(token: TokenRef): Promise<boolean>;
 

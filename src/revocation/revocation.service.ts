@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import { storeCall } from '../common/store-call';
 import { AuditService } from '../audit/audit.service';
@@ -14,7 +14,7 @@ import { RevocationStore, type RotationResult, type TokenRef } from './revocatio
  * fail open, and only when `failOpen` is set; writes never claim success they did not have.
  */
 @Injectable()
-export class RevocationService {
+export class RevocationService implements OnModuleInit {
   private readonly logger = new Logger('RevocationService');
 
   constructor(
@@ -22,6 +22,22 @@ export class RevocationService {
     private readonly config: AuthConfig,
     private readonly audit: AuditService,
   ) {}
+
+  onModuleInit(): void {
+    this.logger.log(`Revocations are kept in ${this.store.describe?.() ?? 'a custom store'}`);
+  }
+
+  /**
+   * Whether the store answers now (readiness probes): one bounded read. Never throws.
+   */
+  async storeAnswers(): Promise<boolean> {
+    try {
+      await this.call(() => this.store.isRevoked({ jti: '-', sid: '-', sub: '-', issuedAtMs: 0 }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /** Refuses a token that is revoked, alone, by its session, or by its user's logout-everywhere. */
   async assertActive(claims: TokenClaims): Promise<void> {

@@ -1,0 +1,410 @@
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { kindOf } from '../common/kind-of';
+import { AuthConfigError } from '../errors/auth.errors';
+import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+
+/**
+ * The parts of a Keyv 5 instance TokenGuard uses. Reads go through Keyv itself, never through
+ * cache-manager's `get`/`mget`, which turn every store error into a miss (a revoked token would
+ * then pass).
+ */
+export interface KeyvLike {
+  get(key: string): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown[]>;
+  set(key: string, value: unknown, ttl?: number): Promise<boolean>;
+  throwOnErrors: boolean;
+  readonly store: unknown;
+  readonly namespace?: string;
+  readonly useKeyPrefix?: boolean;
+}
+
+/** What TokenGuard needs of a cache-manager 7 cache (`CACHE_MANAGER`): its Keyv stores. */
+export interface CacheManagerLike {
+  stores: readonly unknown[];
+}
+
+/** @keyv/redis's adapter, as far as TokenGuard uses it: its node-redis client and key naming. */
+interface KeyvRedisAdapter {
+  getClient(): Promise<{ eval(script: string, options: EvalOptions): Promise<unknown> }>;
+  createKeyPrefix(key: string, namespace?: string): string;
+  namespace?: string;
+  throwOnErrors: boolean;
+  client?: { options?: { url?: string; socket?: { host?: string; port?: number } } };
+}
+type EvalOptions = { keys: string[]; arguments: string[] };
+
+/** Options of the cache-manager store; see `AuthModuleOptions.revocation`. */
+export interface CacheManagerRevocationStoreOptions {
+  keyPrefix: string;
+  /**
+   * Accept a Keyv on its default in-memory Map: revocations then live in this process only
+   * (two instances would each have their own, and a restart forgets them).
+   */
+  allowInMemory?: boolean;
+}
+
+/** Keyv's envelope, written by the Lua scripts exactly as Keyv writes it. */
+const ENVELOPE = `
+local function entry(key, now)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  local ok, decoded = pcall(cjson.decode, raw)
+  if not ok or type(decoded) ~= 'table' then return nil end
+  if type(decoded.expires) == 'number' and now > decoded.expires then return nil end
+  return decoded
+end
+local function envelope(valueJson, expires)
+  return '{"value":' .. valueJson .. ',"expires":' .. string.format('%d', expires) .. '}'
+end`;
+// KEYS: token, session, user. ARGV: jti, next jti, ttl ms, issued-at ms, now ms.
+const ROTATE = `${ENVELOPE}
+local now = tonumber(ARGV[5])
+if entry(KEYS[1], now) then return 'revoked' end
+local mark = entry(KEYS[3], now)
+if mark and tonumber(ARGV[4]) <= tonumber(mark.value) then return 'revoked' end
+local session = entry(KEYS[2], now)
+if not session then return 'unknown' end
+if session.value == '${REVOKED}' then return 'revoked' end
+if session.value ~= ARGV[1] then
+  redis.call('SET', KEYS[2], envelope('"${REVOKED}"', session.expires or now), 'KEEPTTL')
+  return 'reused'
+end
+redis.call('SET', KEYS[2], envelope(cjson.encode(ARGV[2]), now + tonumber(ARGV[3])), 'PX', ARGV[3])
+return 'rotated'`;
+// KEYS: session. ARGV: ttl ms, now ms.
+const REVOKE_SESSION = `${ENVELOPE}
+local now = tonumber(ARGV[2])
+local session = entry(KEYS[1], now)
+if session and session.expires then
+  redis.call('SET', KEYS[1], envelope('"${REVOKED}"', session.expires), 'KEEPTTL')
+  return 1
+end
+redis.call('SET', KEYS[1], envelope('"${REVOKED}"', now + tonumber(ARGV[1])), 'PX', ARGV[1])
+return 0`;
+// KEYS: user. ARGV: before ms, ttl ms, now ms. The mark only moves forward; the longer TTL wins.
+const REVOKE_USER = `${ENVELOPE}
+local now = tonumber(ARGV[3])
+local current = entry(KEYS[1], now)
+local ttl = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[1]))
+local mark = tonumber(ARGV[1])
+if current and tonumber(current.value) and tonumber(current.value) > mark then mark = tonumber(current.value) end
+redis.call('SET', KEYS[1], envelope(string.format('%d', mark), now + ttl), 'PX', ttl)
+return 1`;
+
+/**
+ * Revocations on the app's own cache-manager cache (`@nestjs/cache-manager`'s `CACHE_MANAGER`),
+ * through the Keyv store underneath it, with errors surfaced (every call is bounded by
+ * RevocationService's timer, so an error or a hang is a 503, never a miss). Rotation and the other
+ * read-then-write steps are atomic: on @keyv/redis as Lua scripts on its own Redis client, writing
+ * Keyv's envelope under the key names a start-up probe found; on Keyv's in-memory Map (opt-in) one
+ * at a time in this process, with expired entries swept.
+ */
+export class CacheManagerRevocationStore
+  extends RevocationStore
+  implements OnModuleInit, OnModuleDestroy
+{
+  private readonly logger = new Logger('RevocationStore');
+  private readonly keyv: KeyvLike;
+  private readonly redis?: KeyvRedisAdapter;
+  /** In-memory only: read-then-write steps wait for each other. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private sweeper?: NodeJS.Timeout;
+  /** The Redis name of a Keyv key, once the probe has confirmed it. */
+  private rawKey?: (key: string) => string;
+  private probing?: Promise<void>;
+
+  constructor(
+    cache: CacheManagerLike,
+    private readonly options: CacheManagerRevocationStoreOptions,
+  ) {
+    super();
+    const problems = CacheManagerRevocationStore.problems(cache, options);
+    if (problems.length > 0) throw new AuthConfigError(problems);
+    this.keyv = cache.stores[0] as KeyvLike;
+    if (isKeyvRedis(this.keyv.store)) this.redis = this.keyv.store;
+  }
+
+  /**
+   * Why a cache cannot hold revocations, if it cannot: one Keyv 5 store that throws on errors,
+   * on @keyv/redis (throwing too) or, with `allowInMemory`, Keyv's own Map.
+   */
+  static problems(
+    cache: unknown,
+    { keyPrefix, allowInMemory = false }: CacheManagerRevocationStoreOptions,
+  ): string[] {
+    const stores = (cache as Partial<CacheManagerLike> | undefined)?.stores;
+    if (!Array.isArray(stores)) {
+      return [
+        `revocation.cache must be a cache-manager 7 cache (CACHE_MANAGER from @nestjs/cache-manager); it was given ${kindOf(cache)}`,
+      ];
+    }
+    if (stores.length !== 1) {
+      return [
+        `revocation.cache has ${stores.length} stores; give it exactly one (layered caches answer reads from the first layer that has a value, which may not know a revocation)`,
+      ];
+    }
+    const keyv = stores[0] as Partial<KeyvLike>;
+    if (typeof keyv?.getMany !== 'function' || typeof keyv.throwOnErrors !== 'boolean') {
+      return [
+        `revocation.cache's store is not a Keyv 5 instance (it was given ${kindOf(keyv)}); Keyv 6 drops throwOnErrors and is not supported`,
+      ];
+    }
+    const problems: string[] = [];
+    // Keyv leaves a key that starts with its namespace unprefixed when writing one, but not when
+    // reading many: writes and reads would name different keys, and revocations would be missed.
+    if (keyv.namespace && keyPrefix.startsWith(`${keyv.namespace}:`)) {
+      problems.push(
+        `revocation.keyPrefix "${keyPrefix}" starts with the cache's Keyv namespace "${keyv.namespace}:"; choose another prefix or namespace`,
+      );
+    }
+    if (!keyv.throwOnErrors) {
+      problems.push(
+        'revocation.cache\'s Keyv swallows store errors (a failed read would look like "not revoked"): create it with throwOnErrors: true',
+      );
+    }
+    const adapter = keyv.store;
+    if (isKeyvRedis(adapter)) {
+      if (!adapter.throwOnErrors) {
+        problems.push(
+          "revocation.cache's @keyv/redis adapter swallows errors: createKeyv(url, { throwOnErrors: true, connectionTimeout })",
+        );
+      }
+    } else if (adapter instanceof Map) {
+      if (!allowInMemory) {
+        problems.push(
+          "revocation.cache is in this process's memory: two instances would not share revocations and a restart forgets them. Use @keyv/redis, or set revocation.allowInMemoryCache: true for a single instance",
+        );
+      }
+    } else {
+      problems.push(
+        `revocation.cache's Keyv store is ${kindOf(adapter)}: TokenGuard needs @keyv/redis (shared, atomic) or Keyv's default Map (one process); an LRU store would evict live revocations`,
+      );
+    }
+    return problems;
+  }
+
+  override describe(): string {
+    if (!this.redis) return 'cache-manager on an in-memory Keyv (this process only)';
+    const options = this.redis.client?.options;
+    const where = options?.url
+      ? redactUrl(options.url)
+      : `${options?.socket?.host ?? '?'}:${options?.socket?.port ?? '?'}`;
+    return `cache-manager on @keyv/redis at ${where}`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.redis) {
+      this.sweeper = setInterval(() => this.sweep(), 30_000).unref();
+      return;
+    }
+    try {
+      await this.probe();
+    } catch (error) {
+      if (error instanceof AuthConfigError) throw error;
+      // Unreachable now: guarded requests answer 503 and the probe runs again on first use.
+      this.logger.error(`${this.describe()} is not reachable yet: ${errorText(error)}`);
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
+    const [token, session, mark] = await this.keyv.getMany([
+      this.key('t', jti),
+      this.key('s', sid),
+      this.key('u', sub),
+    ]);
+    return (
+      token !== undefined ||
+      session === REVOKED ||
+      (mark !== undefined && issuedAtMs <= Number(mark))
+    );
+  }
+
+  async startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
+    await this.write(this.key('s', sid), refreshJti, ttlMs);
+  }
+
+  async revokeToken(jti: string, ttlMs: number): Promise<void> {
+    await this.write(this.key('t', jti), true, ttlMs);
+  }
+
+  async rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
+    const keys = [this.key('t', token.jti), this.key('s', token.sid), this.key('u', token.sub)];
+    if (this.redis) {
+      const args = [
+        token.jti,
+        nextJti,
+        String(ttlMs),
+        String(token.issuedAtMs),
+        String(Date.now()),
+      ];
+      return (await this.script(ROTATE, keys, args)) as RotationResult;
+    }
+    return this.serially(async () => {
+      if (await this.isRevoked(token)) return 'revoked';
+      const session = await this.keyv.get(keys[1]!);
+      if (session === undefined) return 'unknown';
+      if (session !== token.jti) {
+        await this.rewrite(keys[1]!, REVOKED);
+        return 'reused';
+      }
+      await this.write(keys[1]!, nextJti, ttlMs);
+      return 'rotated';
+    });
+  }
+
+  async revokeSession(sid: string, ttlMs: number): Promise<void> {
+    const key = this.key('s', sid);
+    if (this.redis) {
+      await this.script(REVOKE_SESSION, [key], [String(ttlMs), String(Date.now())]);
+      return;
+    }
+    await this.serially(async () => {
+      if (!(await this.rewrite(key, REVOKED))) await this.write(key, REVOKED, ttlMs);
+    });
+  }
+
+  async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
+    const key = this.key('u', sub);
+    if (this.redis) {
+      await this.script(REVOKE_USER, [key], [String(beforeMs), String(ttlMs), String(Date.now())]);
+      return;
+    }
+    await this.serially(async () => {
+      const now = Date.now();
+      const current = this.entry(key);
+      const live = current?.expires !== undefined && current.expires > now ? current : undefined;
+      const mark = Math.max(beforeMs, Number(live?.value ?? 0));
+      await this.write(key, mark, Math.max(ttlMs, (live?.expires ?? 0) - now));
+    });
+  }
+
+  /** Drops expired entries of the in-memory Map (Keyv only drops them when they are read). */
+  sweep(): void {
+    const map = this.keyv.store as Map<string, unknown>;
+    const now = Date.now();
+    for (const [key, raw] of map) {
+      const expires = parseEnvelope(raw)?.expires;
+      if (expires !== undefined && expires < now) map.delete(key);
+    }
+  }
+
+  /** A Keyv write that must not be reported done when it was not (Keyv answers false). */
+  private async write(key: string, value: unknown, ttlMs: number): Promise<void> {
+    // Keyv reads a TTL of 0 or undefined as "forever" or "the cache default": never give one.
+    if (!(await this.keyv.set(key, value, Math.max(1, Math.ceil(ttlMs))))) {
+      throw new Error('the cache did not store the value');
+    }
+  }
+
+  /** Replaces a live in-memory entry's value, keeping its expiry; false if there is none. */
+  private async rewrite(key: string, value: unknown): Promise<boolean> {
+    const current = this.entry(key);
+    if (!current?.expires || current.expires <= Date.now()) return false;
+    await this.write(key, value, current.expires - Date.now());
+    return true;
+  }
+
+  /** The in-memory Map's envelope of a key. */
+  private entry(key: string): { value: unknown; expires?: number } | undefined {
+    const map = this.keyv.store as Map<string, unknown>;
+    return parseEnvelope(map.get(this.mapKey(key)));
+  }
+
+  /** The key Keyv hands its store: with its namespace in front, unless key prefixes are off. */
+  private mapKey(key: string): string {
+    const { namespace, useKeyPrefix } = this.keyv;
+    return namespace && useKeyPrefix !== false ? `${namespace}:${key}` : key;
+  }
+
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(step, step);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async script(lua: string, keys: string[], args: string[]): Promise<unknown> {
+    await this.probe();
+    const client = await this.redis!.getClient();
+    return client.eval(lua, { keys: keys.map((key) => this.rawKey!(key)), arguments: args });
+  }
+
+  /**
+   * Finds how Keyv names keys in Redis (its namespace, the adapter's own prefix): writes a value
+   * through Keyv and reads it back raw, in Keyv's envelope. Refuses to start if it cannot.
+   */
+  private probe(): Promise<void> {
+    if (this.rawKey) return Promise.resolve();
+    this.probing ??= this.runProbe().finally(() => (this.probing = undefined));
+    return this.probing;
+  }
+
+  private async runProbe(): Promise<void> {
+    const adapter = this.redis!;
+    const key = this.key('probe', randomUUID());
+    const value = randomUUID();
+    await this.write(key, value, 60_000);
+    const client = await adapter.getClient();
+    const candidates = [
+      (k: string) => adapter.createKeyPrefix(k, adapter.namespace),
+      (k: string) => adapter.createKeyPrefix(this.mapKey(k), adapter.namespace),
+      (k: string) => k,
+    ];
+    for (const name of candidates) {
+      const raw = await client.eval("return redis.call('GET', KEYS[1])", {
+        keys: [name(key)],
+        arguments: [],
+      });
+      if (parseEnvelope(raw)?.value === value) {
+        this.rawKey = name;
+        return;
+      }
+    }
+    throw new AuthConfigError([
+      "revocation.cache: a value written through its Keyv could not be found in Redis in Keyv's envelope; TokenGuard cannot make rotation atomic on it",
+    ]);
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.options.keyPrefix}${kind}:${id}`;
+  }
+}
+
+function isKeyvRedis(adapter: unknown): adapter is KeyvRedisAdapter {
+  const candidate = adapter as Partial<KeyvRedisAdapter> | undefined;
+  return (
+    typeof candidate?.getClient === 'function' && typeof candidate.createKeyPrefix === 'function'
+  );
+}
+
+function parseEnvelope(raw: unknown): { value: unknown; expires?: number } | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { value?: unknown; expires?: unknown };
+    if (typeof parsed !== 'object' || parsed === null || !('value' in parsed)) return undefined;
+    return {
+      value: parsed.value,
+      ...(typeof parsed.expires === 'number' && { expires: parsed.expires }),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Redis URL without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
+const errorText = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
