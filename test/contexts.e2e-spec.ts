@@ -16,6 +16,7 @@ import {
   AuthExceptionFilter,
   AuthModule,
   AuthService,
+  ConnectionAuth,
   createWsAdapter,
   CurrentUser,
   JwtAuthGuard,
@@ -24,6 +25,7 @@ import {
   Roles,
   RolesGuard,
   isAuthError,
+  type AuditEvent,
   type AuthError,
   type AuthPrincipal,
 } from '../src/index';
@@ -31,6 +33,8 @@ import {
 const USERS: Record<string, { sub: string; roles: string[] }> = {
   ann: { sub: 'ann', roles: ['admin'] },
   bob: { sub: 'bob', roles: ['reader'] },
+  /** Checked slowly (findUser takes 150 ms): long enough for a client to leave mid-check. */
+  slow: { sub: 'slow', roles: [] },
 };
 
 @Resolver()
@@ -57,6 +61,10 @@ class PlainGateway {
   @Public() @SubscribeMessage('ping') ping() {
     return { event: 'pong', data: {} };
   }
+
+  @Public() @SubscribeMessage('peek') peek(@CurrentUser() user?: AuthPrincipal) {
+    return { event: 'peek', data: { sub: user?.sub ?? null } };
+  }
 }
 
 /** An RPC-style handler class, for the guards asked about a context they cannot read. */
@@ -68,12 +76,19 @@ class RpcHandlers {
 /** The smallest app with the default global guards, GraphQL and a plain WebSocket gateway. */
 async function boot(
   withTokenGuardAdapter: boolean,
+  events: AuditEvent[] = [],
 ): Promise<{ app: INestApplication; host: string }> {
   const auth = AuthModule.forRoot({
     secret: randomBytes(32).toString('base64url'),
     issuer: 'contexts-test',
     audience: 'contexts-test',
     validateCredentials: (username) => USERS[username] ?? null,
+    findUser: async (sub) => {
+      if (sub === 'slow') await new Promise((resolve) => setTimeout(resolve, 150));
+      return USERS[sub];
+    },
+    auditSink: { write: (event) => void events.push(event) },
+    connections: { recheckSeconds: 0.1 },
   });
   @Controller()
   class NoRoutes {}
@@ -98,10 +113,11 @@ async function boot(
 }
 
 /** A ws client: every JSON message it receives, and how it closed. */
-function wsClient(host: string, token?: string) {
-  const socket = new WebSocket(`ws://${host}/ws`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
+function wsClient(host: string, token?: string | string[]) {
+  const authorization = [token ?? []].flat().map((t) => `Bearer ${t}`);
+  // Node sends an array header as that many header lines.
+  const headers = authorization.length > 0 ? { authorization } : {};
+  const socket = new WebSocket(`ws://${host}/ws`, { headers: headers as Record<string, string> });
   const messages: { event: string; data: Record<string, unknown> }[] = [];
   const waiters: (() => void)[] = [];
   socket.on('message', (raw: Buffer) => {
@@ -133,8 +149,9 @@ describe('every context in one app: global guards, GraphQL and a plain WebSocket
   let app: INestApplication;
   let host: string;
   const tokens: Record<string, string> = {};
+  const events: AuditEvent[] = [];
   beforeAll(async () => {
-    ({ app, host } = await boot(true));
+    ({ app, host } = await boot(true, events));
     for (const name of Object.keys(USERS))
       tokens[name] = (await app.get(AuthService).login(name, 'pw')).access_token;
   });
@@ -162,6 +179,14 @@ describe('every context in one app: global guards, GraphQL and a plain WebSocket
       data: { code: 'AUTH_ROLE_REQUIRED', statusCode: 403 },
     });
     expect(await client.ask('whoami')).toEqual({ event: 'whoami', data: { sub: 'bob' } });
+    // Audited as an HTTP refusal is (global filters do not run on gateways).
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: 'access.refused',
+        reason: 'AUTH_ROLE_REQUIRED',
+        sub: 'bob',
+      }),
+    );
     const admin = wsClient(host, tokens.ann);
     expect(await admin.ask('admin')).toEqual({ event: 'admin', data: { ok: true } });
     client.socket.close();
@@ -187,6 +212,29 @@ describe('every context in one app: global guards, GraphQL and a plain WebSocket
       data: { code: 'AUTH_TOKEN_REVOKED' },
     });
     expect(await client.closed).toEqual({ code: 4401, reason: 'AUTH_TOKEN_REVOKED' });
+  });
+
+  it('ws: refuses a handshake with two Authorization headers, as HTTP does', async () => {
+    const client = wsClient(host, [tokens.bob!, tokens.ann!]);
+    expect(await client.closed).toEqual({ code: 4401, reason: 'AUTH_TOKEN_MALFORMED' });
+  });
+
+  // ann from here on: bob logged out everywhere above.
+  it('ws: a @Public message sees no caller, even on an authenticated socket', async () => {
+    const client = wsClient(host, tokens.ann);
+    expect(await client.ask('whoami')).toMatchObject({ data: { sub: 'ann' } });
+    expect(await client.ask('peek')).toEqual({ event: 'peek', data: { sub: null } });
+    client.socket.close();
+  });
+
+  it('ws: forgets connections that closed during their handshake check', async () => {
+    const connections = app.get<ConnectionAuth, { open: Set<unknown> }>(ConnectionAuth);
+    const clients = Array.from({ length: 10 }, () => wsClient(host, tokens.slow));
+    await Promise.all(clients.map((c) => c.opened));
+    clients.forEach((c) => c.socket.terminate());
+    await Promise.all(clients.map((c) => c.closed));
+    await new Promise((resolve) => setTimeout(resolve, 400)); // a few rechecks
+    expect(connections.open.size).toBe(0);
   });
 
   describe('a context TokenGuard cannot read (RPC)', () => {

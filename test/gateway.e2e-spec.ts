@@ -208,3 +208,26 @@ describe('socket.io gateway with the cookie transport', () => {
     expect(await refusal(socket)).toMatchObject({ code: 'AUTH_ORIGIN_REFUSED', statusCode: 403 });
   });
 });
+
+describe('socket.io gateway: handshakes count against the rate limit', () => {
+  let demo: RunningDemo;
+  let host: string;
+  beforeAll(async () => {
+    demo = await startDemo({ RATE_LIMIT: '3/60s' });
+    host = await listen(demo);
+  });
+  afterAll(() => demo.close());
+
+  it('refuses the handshake over the limit with AUTH_RATE_LIMITED', async () => {
+    const { access_token } = await demo.login('carol');
+    for (let i = 0; i < 3; i++) {
+      const socket = connect(host, { token: access_token });
+      await connected(socket);
+      socket.close();
+    }
+    expect(await refusal(connect(host, { token: access_token }))).toMatchObject({
+      code: 'AUTH_RATE_LIMITED',
+      statusCode: 429,
+    });
+  });
+});

@@ -12,6 +12,14 @@ export interface AuditDetails {
   request?: ClientRequest;
 }
 
+/** The audit event of a refusal, by status: 401/403 access.refused, 429 rate.limited, 503 store.unavailable. */
+const REFUSALS: Partial<Record<number, AuditEventName>> = {
+  401: 'access.refused',
+  403: 'access.refused',
+  429: 'rate.limited',
+  503: 'store.unavailable',
+};
+
 /** Emits audit events to the configured sink; a sink that throws or rejects is logged, never rethrown. */
 @Injectable()
 export class AuditService {
@@ -47,6 +55,12 @@ export class AuditService {
     this.audited.add(error);
     this.emit(event, { ...details, reason: error.code });
     return error;
+  }
+
+  /** Reports a refusal (by its status) unless it was reported where it happened. */
+  refused(error: AuthError, details: Omit<AuditDetails, 'reason'> = {}): void {
+    const event = REFUSALS[error.getStatus()];
+    if (event && !this.audited.has(error)) this.failed(event, error, details);
   }
 
   /** Whether `failed` already reported this error. */

@@ -38,6 +38,8 @@ export interface Connection {
   readonly kind: 'socket.io' | 'ws' | 'graphql-ws';
   /** Closes the connection, first telling the client why unless it was told already. */
   end(error: AuthError, told?: boolean): void;
+  /** Whether the client is still there: a connection that went away is no longer checked. */
+  isOpen(): boolean;
 }
 
 /** The request of a socket or subscription connection. */

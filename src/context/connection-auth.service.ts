@@ -1,10 +1,17 @@
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import { AuditService } from '../audit/audit.service';
-import { AuthError, isAuthError } from '../errors/auth.errors';
+import { ClientResolver } from '../common/client';
+import { AuthError, isAuthError, TooManyRequestsError } from '../errors/auth.errors';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { CONNECTION_REQUEST, type ConnectionRequest } from './auth-request';
+import {
+  CONNECTION_REQUEST,
+  connectionRequestOf,
+  keepConnectionRequest,
+  type ConnectionRequest,
+} from './auth-request';
 import {
   graphqlWsRequest,
   subscriptionRequest,
@@ -26,21 +33,30 @@ const MERCURIUS_SOCKET = Symbol('tokenguard.mercuriusSocket');
 export class ConnectionAuth implements OnModuleDestroy {
   private readonly open = new Set<ConnectionRequest>();
   private timer?: NodeJS.Timeout;
+  private rechecking = false;
 
   constructor(
     private readonly guard: JwtAuthGuard,
     private readonly config: AuthConfig,
     private readonly audit: AuditService,
+    private readonly limits: RateLimitService,
+    private readonly clients: ClientResolver,
   ) {}
 
-  /** The connection's caller; rejects with the AuthError when its token does not hold. */
+  /**
+   * The connection's caller; rejects with the AuthError when its token does not hold. Handshakes
+   * count against the default rate limit per client, as requests do: each one costs a check.
+   */
   async accept(request: ConnectionRequest): Promise<AuthPrincipal> {
     let principal: AuthPrincipal;
     try {
+      await this.countHandshake(request);
       principal = await this.guard.authenticate(request, { connection: request.connection });
     } catch (error) {
       throw this.refused(asAuthError(error), request);
     }
+    // A client that left while it was checked has nothing left to watch.
+    if (!request.connection.isOpen()) return principal;
     this.open.add(request);
     this.timer ??= setInterval(
       () => void this.recheck(),
@@ -93,6 +109,7 @@ export class ConnectionAuth implements OnModuleDestroy {
     onDisconnect(context: object): void;
   } {
     const accept = (request: ConnectionRequest) => this.accept(request);
+    const release = (request: ConnectionRequest) => this.release(request);
     return {
       context: (socket, upgrade) => ({ [MERCURIUS_SOCKET]: { socket, upgrade } }),
       async onConnect(message) {
@@ -100,7 +117,11 @@ export class ConnectionAuth implements OnModuleDestroy {
           MERCURIUS_SOCKET
         ] as { socket: WsSocket; upgrade: UpgradeRequest } | undefined;
         if (!holder) return false;
+        // Mercurius takes connection_init more than once on one socket: only the last one counts.
+        const previous = connectionRequestOf(holder.socket);
+        if (previous) release(previous);
         const request = subscriptionRequest(message.payload, holder.socket, holder.upgrade);
+        keepConnectionRequest(holder.socket, request);
         try {
           await accept(request);
           return { [CONNECTION_REQUEST]: request };
@@ -124,8 +145,13 @@ export class ConnectionAuth implements OnModuleDestroy {
   }
 
   private async recheck(): Promise<void> {
+    // A slow store must not pile rechecks up: the next one starts after this one ends.
+    if (this.rechecking) return;
+    this.rechecking = true;
     await Promise.all(
       [...this.open].map(async (request) => {
+        // A release the transport never reported (it closed during its handshake, say).
+        if (!request.connection.isOpen()) return this.release(request);
         try {
           await this.guard.authenticate(request, { connection: request.connection });
         } catch (error) {
@@ -133,15 +159,23 @@ export class ConnectionAuth implements OnModuleDestroy {
           request.connection.end(this.refused(asAuthError(error), request));
         }
       }),
-    );
+    ).finally(() => (this.rechecking = false));
+  }
+
+  private async countHandshake(request: ConnectionRequest): Promise<void> {
+    const limit = this.config.rateLimit.default;
+    if (!limit) return;
+    const windowMs = limit.ttlSeconds * 1000;
+    const key = `handshake:${this.clients.address(request)}`;
+    const { blockedMs } = await this.limits.hit(key, windowMs, limit.limit, windowMs);
+    if (blockedMs > 0) {
+      throw new TooManyRequestsError('AUTH_RATE_LIMITED', 'Too many connections', blockedMs);
+    }
   }
 
   /** Audits a refused or ended connection, as the exception filter does for HTTP. */
   private refused(error: AuthError, request: ConnectionRequest): AuthError {
-    if (!this.audit.reported(error)) {
-      const event = error.getStatus() === 503 ? 'store.unavailable' : 'access.refused';
-      this.audit.failed(event, error, { token: request.user, request });
-    }
+    this.audit.refused(error, { token: request.user, request });
     return error;
   }
 

@@ -47,15 +47,16 @@ function credential(value: unknown, via: TokenSource): FoundToken | undefined {
 }
 
 function connectionRequest(
-  headers: IncomingHttpHeaders,
-  remoteAddress: string | undefined,
+  upgrade: UpgradeRequest,
   found: FoundToken | undefined,
   connection: Connection,
 ): ConnectionRequest {
   const request: ConnectionRequest = {
-    headers,
+    headers: upgrade.headers,
+    // Kept so that two Authorization headers are refused here as over HTTP.
+    rawHeaders: upgrade.rawHeaders ?? upgrade.raw?.rawHeaders,
     method: 'GET',
-    socket: { remoteAddress },
+    socket: { remoteAddress: upgrade.socket?.remoteAddress },
     connection,
   };
   // Undefined leaves the lookup to the headers (Authorization, then the cookie).
@@ -65,6 +66,8 @@ function connectionRequest(
 
 type SocketIoSocket = {
   handshake: { headers: IncomingHttpHeaders; address?: string; auth?: unknown };
+  request?: { rawHeaders?: readonly string[] };
+  conn?: { readyState?: string };
   emit(event: string, body: unknown): unknown;
   disconnect(close?: boolean): unknown;
 };
@@ -78,12 +81,19 @@ export function socketIoRequest(socket: SocketIoSocket): ConnectionRequest {
     typeof auth === 'object' && auth !== null
       ? credential((auth as { token?: unknown }).token, 'handshake')
       : undefined;
-  const request = connectionRequest(headers, address, token, {
+  const upgrade = {
+    headers,
+    rawHeaders: socket.request?.rawHeaders,
+    socket: { remoteAddress: address },
+  };
+  const request = connectionRequest(upgrade, token, {
     kind: 'socket.io',
     end(error, told) {
       if (!told) socket.emit('exception', connectionErrorBody(error));
       socket.disconnect(true);
     },
+    // engine.io's transport: open from the handshake on, closed once the client is gone.
+    isOpen: () => socket.conn?.readyState === 'open',
   });
   keepConnectionRequest(socket, request);
   return request;
@@ -97,10 +107,11 @@ export type WsSocket = {
 
 /** The request of a plain WebSocket (`ws`): its upgrade request's headers. */
 export function wsRequest(socket: WsSocket, upgrade: UpgradeRequest): ConnectionRequest {
-  const request = connectionRequest(upgrade.headers, upgrade.socket?.remoteAddress, undefined, {
+  const request = connectionRequest(upgrade, undefined, {
     kind: 'ws',
+    isOpen: () => socket.readyState === OPEN,
     end(error, told) {
-      if (socket.readyState !== 1) return;
+      if (socket.readyState !== OPEN) return;
       if (!told)
         socket.send(JSON.stringify({ event: 'exception', data: connectionErrorBody(error) }));
       socket.close(closeCode(error), error.code);
@@ -113,8 +124,14 @@ export function wsRequest(socket: WsSocket, upgrade: UpgradeRequest): Connection
 /** The request that opened a WebSocket: Node's (graphql-ws) or Fastify's (Mercurius). */
 export interface UpgradeRequest {
   headers: IncomingHttpHeaders;
+  rawHeaders?: readonly string[];
+  /** Fastify's request: the Node request underneath. */
+  raw?: { rawHeaders?: readonly string[] };
   socket?: { remoteAddress?: string };
 }
+
+/** WebSocket readyState OPEN. */
+const OPEN = 1;
 
 /** graphql-ws's per-connection context: `connectionParams`, and `extra` from its `ws` server. */
 export interface GraphqlWsContext {
@@ -146,17 +163,13 @@ export function subscriptionRequest(
       ? (connectionParams as Record<string, unknown>)
       : {};
   const given = params.authorization ?? params.Authorization;
-  return connectionRequest(
-    upgrade.headers,
-    upgrade.socket?.remoteAddress,
-    credential(given, 'connection-params'),
-    {
-      kind: 'graphql-ws',
-      end(error) {
-        if (socket.readyState === 1) socket.close(closeCode(error), error.code);
-      },
+  return connectionRequest(upgrade, credential(given, 'connection-params'), {
+    kind: 'graphql-ws',
+    isOpen: () => socket.readyState === OPEN,
+    end(error) {
+      if (socket.readyState === OPEN) socket.close(closeCode(error), error.code);
     },
-  );
+  });
 }
 
 /**

@@ -39,3 +39,57 @@ describe('CookieTransport.assertCsrf', () => {
     },
   );
 });
+
+describe('CookieTransport.assertOrigin (cookie-authenticated sockets)', () => {
+  const transportWith = (secure: boolean, allowedOrigins: string[] = []) => {
+    const config = resolveAuthConfig({
+      secret: randomBytes(32),
+      issuer: 'iss',
+      audience: 'aud',
+      tokenLocation: ['cookies'],
+      cookies: { csrfSecret: randomBytes(32), secure, allowedOrigins },
+    });
+    return new CookieTransport(
+      config,
+      new HttpAdapterHost(),
+      new TokenVerifier(config, new JwtService()),
+    );
+  };
+  const allows = (transport: CookieTransport, origin: string | undefined, host = 'app.example') => {
+    try {
+      transport.assertOrigin({ headers: { host, ...(origin !== undefined && { origin }) } });
+      return true;
+    } catch (error) {
+      expect((error as AuthError).code).toBe('AUTH_ORIGIN_REFUSED');
+      return false;
+    }
+  };
+
+  it('accepts its own host over HTTPS, and no Origin at all (no browser)', () => {
+    const secure = transportWith(true);
+    expect(allows(secure, 'https://app.example')).toBe(true);
+    expect(allows(secure, undefined)).toBe(true);
+  });
+
+  it.each([
+    'http://app.example', // same host, plain HTTP, with Secure cookies
+    'ftp://app.example',
+    'https://app.example.evil.example',
+    'https://evil.example',
+    'null',
+    'not a url',
+  ])('refuses %s', (origin) => {
+    expect(allows(transportWith(true), origin)).toBe(false);
+  });
+
+  it('accepts plain HTTP on its own host only with cookies.secure off (localhost development)', () => {
+    expect(allows(transportWith(false), 'http://app.example')).toBe(true);
+    expect(allows(transportWith(false), 'http://other.example')).toBe(false);
+  });
+
+  it('accepts the origins listed in cookies.allowedOrigins', () => {
+    const transport = transportWith(true, ['https://spa.example']);
+    expect(allows(transport, 'https://spa.example')).toBe(true);
+    expect(allows(transport, 'https://spa.example:8443')).toBe(false);
+  });
+});

@@ -129,13 +129,16 @@ export class CookieTransport {
   assertOrigin(request: HttpRequest): void {
     const origin = request.headers.origin;
     if (origin === undefined || this.allowedOrigins.has(origin)) return;
-    let host: string | undefined;
+    let url: URL | undefined;
     try {
-      host = new URL(origin).host;
+      url = new URL(origin);
     } catch {
-      host = undefined;
+      url = undefined;
     }
-    if (host !== undefined && host === request.headers.host) return;
+    // The server's own host, over HTTPS when cookies are Secure (an http: page on the same host
+    // is not the site the cookies were made for).
+    const schemes = this.base.secure ? ['https:'] : ['https:', 'http:'];
+    if (url && schemes.includes(url.protocol) && url.host === request.headers.host) return;
     throw new AuthError(
       'AUTH_ORIGIN_REFUSED',
       HttpStatus.FORBIDDEN,

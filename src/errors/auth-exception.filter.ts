@@ -1,19 +1,10 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError } from 'rxjs';
-import type { AuditEventName } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { authTarget } from '../context/auth-target';
 import { answerSocket, connectionErrorBody } from '../context/connections';
 import { AuthError, InvalidTokenError } from './auth.errors';
-
-/** The audit event of a refusal not reported where it happened, by status. */
-const EVENTS: Partial<Record<number, AuditEventName>> = {
-  401: 'access.refused',
-  403: 'access.refused',
-  429: 'rate.limited',
-  503: 'store.unavailable',
-};
 
 /**
  * Answers AuthErrors in every context: over HTTP with their JSON body and `WWW-Authenticate` on
@@ -32,11 +23,7 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
   catch(error: AuthError, host: ArgumentsHost): unknown {
     const target = authTarget(host);
     const status: number = error.getStatus();
-    const event = EVENTS[status];
-    if (event && !this.audit.reported(error)) {
-      const { request } = target;
-      this.audit.emit(event, { reason: error.code, token: request?.user, request });
-    }
+    this.audit.refused(error, { token: target.request?.user, request: target.request });
     if (target.response !== undefined) this.setHeaders(target.response, error);
     switch (target.type) {
       case 'http':

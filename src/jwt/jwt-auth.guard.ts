@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { AuditService } from '../audit/audit.service';
 import type { AuthRequest } from '../context/auth-request';
 import { authTarget, type AuthTarget } from '../context/auth-target';
 import { forContext } from '../context/socket-refusal';
@@ -29,6 +30,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly cache: VerifiedTokenCache,
     private readonly transport: CookieTransport,
     strategy: JwtStrategy,
+    private readonly audit: AuditService,
   ) {
     super({ defaultStrategy: strategy.strategyName });
   }
@@ -37,7 +39,7 @@ export class JwtAuthGuard extends AuthGuard() {
     try {
       return await this.check(context);
     } catch (error) {
-      throw forContext(context, error);
+      throw forContext(context, error, this.audit);
     }
   }
 

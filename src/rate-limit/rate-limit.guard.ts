@@ -10,6 +10,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { AuthConfig } from '../auth-options.validate';
+import { AuditService } from '../audit/audit.service';
 import { ClientResolver, type ClientRequest } from '../common/client';
 import { authTarget } from '../context/auth-target';
 import { forContext } from '../context/socket-refusal';
@@ -35,6 +36,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly clients: ClientResolver,
+    private readonly audit: AuditService,
   ) {
     super(options, storage, reflector);
   }
@@ -43,7 +45,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     try {
       return await super.canActivate(context);
     } catch (error) {
-      throw forContext(context, error);
+      throw forContext(context, error, this.audit);
     }
   }
 

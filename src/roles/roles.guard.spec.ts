@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { isAuthError } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import type { AuditService } from '../audit/audit.service';
 import { AccessRules } from '../jwt/access-rule';
 import { Roles } from './roles.decorator';
 import { hasAnyRole, RolesGuard } from './roles.guard';
@@ -22,7 +23,9 @@ const contextFor = (handler: () => void, roles?: string[]) =>
   );
 
 describe('RolesGuard', () => {
-  const guard = new RolesGuard(new AccessRules(new Reflector()));
+  const guard = new RolesGuard(new AccessRules(new Reflector()), {
+    refused: () => undefined,
+  } as unknown as AuditService);
 
   it.each([
     [['admin'], true],

@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { authTarget } from '../context/auth-target';
 import { forContext } from '../context/socket-refusal';
 import { AuthError } from '../errors/auth.errors';
@@ -7,7 +8,10 @@ import { AccessRules } from '../jwt/access-rule';
 /** Enforces `@Roles(...)` with any-of semantics. Runs after JwtAuthGuard; no user means refused. */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly rules: AccessRules) {}
+  constructor(
+    private readonly rules: AccessRules,
+    private readonly audit: AuditService,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const rule = this.rules.of(context);
@@ -22,7 +26,7 @@ export class RolesGuard implements CanActivate {
         extra: { required_roles: rule.roles },
       },
     );
-    throw forContext(context, error);
+    throw forContext(context, error, this.audit);
   }
 }
 
