@@ -18,6 +18,7 @@ import { RedisRevocationStore } from './revocation/redis-revocation.store';
 import { CacheManagerRevocationStore } from './revocation/cache-manager-revocation.store';
 import { RevocationStore } from './revocation/revocation-store';
 import { RevocationService } from './revocation/revocation.service';
+import { StoreHealthIndicator } from './revocation/store-health.indicator';
 import { SlidingSessionInterceptor } from './session/sliding-session.interceptor';
 import { AuthService } from './tokens/auth.service';
 import { TokenVerifier } from './tokens/token.verifier';
@@ -69,8 +70,10 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
     RolesGuard,
     AccessRules,
     ConnectionAuth,
+    StoreHealthIndicator,
   ],
   exports: [
+    StoreHealthIndicator,
     AccessRules,
     ConnectionAuth,
     AuthConfig,

@@ -86,6 +86,7 @@ export {
 } from './revocation/redis-revocation.store';
 export { RevocationStore, type RotationResult, type TokenRef } from './revocation/revocation-store';
 export { RevocationService } from './revocation/revocation.service';
+export { StoreHealthIndicator, type StoreHealth } from './revocation/store-health.indicator';
 export { RequiredRoles, Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
 export { NoTokenRenewal, SlidingSessionInterceptor } from './session/sliding-session.interceptor';

@@ -22,6 +22,10 @@ export interface DemoConfig {
   passwords: Record<'alice' | 'bob' | 'carol', string>;
   /** Said once at start-up: things that work but should not in production. */
   warnings: string[];
+  /** `REVOCATION_STORE`: redis (the default with `REDIS_URL`), cache-manager, or memory. */
+  revocationStore: 'memory' | 'redis' | 'cache-manager';
+  /** `REDIS_URL`, kept for the stores the demo builds itself (cache-manager's Keyv). */
+  redisUrl?: string;
 }
 
 /** Reads the demo's environment variables (see README); throws one error listing every bad one. */
@@ -81,6 +85,15 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   };
   if (env.HTTP_ADAPTER && !['express', 'fastify'].includes(env.HTTP_ADAPTER))
     problems.push('HTTP_ADAPTER must be express or fastify');
+  const redisUrl = env.REDIS_URL || undefined;
+  const revocationStore = (env.REVOCATION_STORE ||
+    (redisUrl ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
+  if (!['memory', 'redis', 'cache-manager'].includes(revocationStore))
+    problems.push('REVOCATION_STORE must be memory, redis or cache-manager');
+  if (revocationStore === 'redis' && !redisUrl)
+    problems.push('REVOCATION_STORE=redis needs REDIS_URL');
+  // The other stores keep revocations where the demo puts them (see DemoModule), not in Redis itself.
+  if (revocationStore !== 'redis') auth.revocation.redis = undefined;
   if (problems.length > 0)
     throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
   return {
@@ -93,6 +106,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       carol: env.DEMO_CAROL_PASSWORD || 'carol-password',
     },
     warnings,
+    revocationStore,
+    redisUrl,
   };
 }
 

@@ -1,10 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule, type Clock } from '../../src/index';
 import { AppController } from './app.controller';
 import { AuthController } from './auth.controller';
 import type { DemoConfig } from './demo-config';
+import { cacheRevocation, demoCacheModule } from './demo-cache';
 import { DemoUsersService } from './demo-users.service';
+import { HealthController } from './health.controller';
 import { EventsGateway } from './events.gateway';
 import { demoGraphqlModule } from './graphql.module';
 import { DemoResolver } from './graphql.resolver';
@@ -32,11 +36,13 @@ export class DemoModule {
       ],
       exports: [DemoUsersService],
     };
+    const cacheManager = config.revocationStore === 'cache-manager';
     const auth = AuthModule.forRootAsync({
-      imports: [users],
-      inject: [DemoUsersService],
-      useFactory: (service: DemoUsersService) => ({
+      imports: [users, ...(cacheManager ? [demoCacheModule(config)] : [])],
+      inject: [DemoUsersService, ...(cacheManager ? [CACHE_MANAGER] : [])],
+      useFactory: (service: DemoUsersService, cache?: Cache) => ({
         ...config.auth,
+        ...(cache && cacheRevocation(config, cache)),
         clock,
         validateCredentials: (username, password) =>
           service.validateCredentials(username, password),
@@ -47,8 +53,8 @@ export class DemoModule {
     });
     return {
       module: DemoModule,
-      imports: [users, auth, demoGraphqlModule(config.adapter, auth)],
-      controllers: [AuthController, AppController],
+      imports: [users, auth, demoGraphqlModule(config.adapter, auth), TerminusModule],
+      controllers: [AuthController, AppController, HealthController],
       // Registered in the root module, hence before AuthModule's filter, which Nest then asks
       // first: AuthErrors keep the library's answer, this filter takes the other 4xx.
       providers: [
