@@ -3,7 +3,10 @@ import { startDemo, type RunningDemo } from './support/demo-app';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 
 /** Two app instances sharing one Redis and one signing key, as behind a load balancer. */
-describeWithRedis('two instances sharing Redis', () => {
+describeWithRedis.each([
+  ['the Redis store', 'redis'],
+  ['cache-manager on @keyv/redis', 'cache-manager'],
+])('two instances sharing Redis through %s', (_name, store) => {
   const prefix = testPrefix();
   let a: RunningDemo;
   let b: RunningDemo;
@@ -13,6 +16,7 @@ describeWithRedis('two instances sharing Redis', () => {
       JWT_SECRET: randomBytes(48).toString('base64url'),
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
+      REVOCATION_STORE: store,
     };
     [a, b] = await Promise.all([startDemo(env), startDemo(env)]);
   });

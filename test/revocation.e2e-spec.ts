@@ -7,8 +7,11 @@ import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 
 /** Logout, logout everywhere and refresh rotation through the demo, on either store. */
-function revocationSuite(redis?: { url: string; prefix: string }) {
-  const env = redis ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } : {};
+function revocationSuite(redis?: { url: string; prefix: string }, store?: 'cache-manager') {
+  const env = {
+    ...(redis && { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
+    ...(store && { REVOCATION_STORE: store }),
+  };
   let demo: RunningDemo;
   beforeAll(async () => (demo = await startDemo(env)));
   afterAll(() => demo.close());
@@ -114,7 +117,9 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
         expect(fresh).toBeGreaterThan(SEVEN_DAYS_MS);
         expect(fresh).toBeLessThanOrEqual(SEVEN_DAYS_MS + 30_000);
         await post('/auth/logout', access_token).expect(200);
-        expect(await inspector.get(`${redis.prefix}s:${sid}`)).toBe('!');
+        const raw = (await inspector.get(`${redis.prefix}s:${sid}`)) ?? '';
+        // cache-manager keeps Keyv's envelope around the value.
+        expect(store ? (JSON.parse(raw) as { value: string }).value : raw).toBe('!');
         expect(await inspector.pttl(`${redis.prefix}s:${sid}`)).toBeLessThanOrEqual(fresh);
         const other = await demo.login('alice');
         await post('/auth/logout-all', other.access_token).expect(200);
@@ -156,7 +161,7 @@ function revocationSuite(redis?: { url: string; prefix: string }) {
     it('forgets revocations on restart, as the README says (use Redis to keep them)', async () => {
       const revoked = await demo.login('alice');
       await post('/auth/logout', revoked.access_token).expect(200);
-      const restarted = await startDemo({ JWT_SECRET: demo.secret });
+      const restarted = await startDemo({ ...env, JWT_SECRET: demo.secret });
       try {
         await restarted.http
           .get('/protected')
@@ -180,4 +185,13 @@ describeWithRedis('revocation with Redis', () => {
   const prefix = testPrefix();
   afterAll(() => deleteKeys(prefix));
   revocationSuite({ url: REDIS_URL, prefix });
+});
+
+describe('revocation on cache-manager with an in-memory Keyv', () =>
+  revocationSuite(undefined, 'cache-manager'));
+
+describeWithRedis('revocation on cache-manager with @keyv/redis', () => {
+  const prefix = testPrefix();
+  afterAll(() => deleteKeys(prefix));
+  revocationSuite({ url: REDIS_URL, prefix }, 'cache-manager');
 });
