@@ -1,0 +1,65 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/** How the proxy treats traffic: passes it, cuts every connection, or accepts and never answers. */
+export type ProxyMode = 'pass' | 'cut' | 'blackhole';
+
+/**
+ * A TCP proxy on a loopback port in front of a server (Redis), whose failure mode the test
+ * picks: `cut` closes every connection and refuses new ones; `blackhole` accepts connections
+ * and holds every byte both ways, as a hung server (or one stopped with SIGSTOP) would, until
+ * `pass` lets them through again.
+ */
+export class TcpProxy {
+  private mode: ProxyMode = 'pass';
+  private readonly pairs = new Set<[Socket, Socket]>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = createServer((client) => proxy?.accept(client, targetPort, targetHost));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return proxy;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  set(mode: ProxyMode): void {
+    this.mode = mode;
+    for (const [client, upstream] of this.pairs) {
+      if (mode === 'cut') (client.destroy(), upstream.destroy());
+      else if (mode === 'blackhole') (client.pause(), upstream.pause());
+      else (client.resume(), upstream.resume());
+    }
+  }
+
+  async close(): Promise<void> {
+    this.set('cut');
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private accept(client: Socket, port: number, host: string): void {
+    if (this.mode === 'cut') return void client.destroy();
+    const upstream = connect(port, host);
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const forget = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', forget).on('close', forget);
+    upstream.on('error', forget).on('close', forget);
+    // Paused streams keep their bytes (in the kernel's buffers) until resumed.
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (this.mode === 'blackhole') (client.pause(), upstream.pause());
+  }
+}
