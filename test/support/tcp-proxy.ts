@@ -20,11 +20,11 @@ export class TcpProxy {
   ) {}
 
   static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => proxy?.accept(client, targetPort, targetHost));
+    const accepted: { proxy?: TcpProxy } = {};
+    const server = createServer((client) => accepted.proxy?.accept(client, targetPort, targetHost));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
-    return proxy;
+    accepted.proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return accepted.proxy;
   }
 
   get url(): string {
@@ -33,10 +33,12 @@ export class TcpProxy {
 
   set(mode: ProxyMode): void {
     this.mode = mode;
-    for (const [client, upstream] of this.pairs) {
-      if (mode === 'cut') (client.destroy(), upstream.destroy());
-      else if (mode === 'blackhole') (client.pause(), upstream.pause());
-      else (client.resume(), upstream.resume());
+    for (const pair of this.pairs) {
+      for (const socket of pair) {
+        if (mode === 'cut') socket.destroy();
+        else if (mode === 'blackhole') socket.pause();
+        else socket.resume();
+      }
     }
   }
 
@@ -60,6 +62,6 @@ export class TcpProxy {
     // Paused streams keep their bytes (in the kernel's buffers) until resumed.
     client.pipe(upstream);
     upstream.pipe(client);
-    if (this.mode === 'blackhole') (client.pause(), upstream.pause());
+    if (this.mode === 'blackhole') pair.forEach((socket) => socket.pause());
   }
 }
