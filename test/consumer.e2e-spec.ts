@@ -65,14 +65,20 @@ void main();
 `;
 }
 
-/** Every code block of the README's section on GraphQL and gateways: whole files, imports included. */
-function contextBlocks(): string[] {
+/**
+ * Every code block of the README's sections on GraphQL and gateways and on storage: whole files,
+ * imports included, that need optional packages the quick start's app does without.
+ */
+function optionalBlocks(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = /## GraphQL, subscriptions and WebSocket gateways\n([\s\S]*?)\n## /.exec(
-    readme,
-  )?.[1];
-  if (!section) throw new Error('README: no section on GraphQL and gateways');
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  return [
+    /## GraphQL, subscriptions and WebSocket gateways\n([\s\S]*?)\n## /,
+    /### Storage\n([\s\S]*?)\n### /,
+  ].flatMap((heading) => {
+    const section = heading.exec(readme)?.[1];
+    if (!section) throw new Error(`README: no section matching ${heading}`);
+    return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  });
 }
 
 /** What the context sections' apps install beside the peers. */
@@ -90,6 +96,10 @@ const CONTEXT_PACKAGES = [
   '@nestjs/websockets',
   '@nestjs/platform-socket.io',
   '@nestjs/platform-ws',
+  '@nestjs/cache-manager',
+  'cache-manager',
+  'keyv',
+  '@keyv/redis',
 ];
 
 const TSCONFIG = {
@@ -170,7 +180,7 @@ describe('the packed package in a fresh Nest app', () => {
       }),
     );
     writeFileSync(join(contexts, 'tsconfig.json'), JSON.stringify(TSCONFIG));
-    contextBlocks().forEach((block, i) =>
+    optionalBlocks().forEach((block, i) =>
       writeFileSync(join(contexts, 'src', `context-${i + 1}.ts`), block),
     );
 
@@ -244,9 +254,9 @@ describe('the packed package in a fresh Nest app', () => {
     await http.post('/auth/login').send({ username: 'ada', password: 'wrong' }).expect(401);
   });
 
-  it("compiles the README's GraphQL, subscription and gateway sections against the package", async () => {
+  it("compiles the README's GraphQL, subscription, gateway and cache-manager code against the package", async () => {
     const contexts = join(dir, 'contexts');
-    expect(readdirSync(join(contexts, 'src')).length).toBeGreaterThanOrEqual(4);
+    expect(readdirSync(join(contexts, 'src')).length).toBeGreaterThanOrEqual(5);
     await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')], {
       cwd: contexts,
     }).catch((error: { stdout?: string }) => {
