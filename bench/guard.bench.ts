@@ -11,11 +11,17 @@ import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { MemoryRevocationStore, SystemClock } from '../src/index';
+import { createCache } from 'cache-manager';
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Keyv } from 'keyv';
+import { CacheManagerRevocationStore, MemoryRevocationStore, SystemClock } from '../src/index';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
+/** Requests a second for the per-store latency figures. */
+const RATE = Number(process.env.BENCH_RATE ?? 500);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round}/${ROUNDS} done\n`);
     }
     report(targets, results);
+    await storeLatency(secret, prefix, limits);
   } finally {
     memory.kill();
     redis.kill();
@@ -89,7 +96,7 @@ async function main(): Promise<void> {
     if (keys.length > 0) await client.del(...keys);
     client.disconnect();
   }
-  measureMemory();
+  await measureMemory();
 }
 
 function report(targets: Target[], results: Map<string, Run[]>): void {
@@ -119,25 +126,119 @@ function report(targets: Target[], results: Map<string, Run[]>): void {
   });
 }
 
-/** Heap bytes per entry for 100,000 revocations in the in-memory store, ids included. */
-function measureMemory(): void {
+/**
+ * Latency of GET /protected on each store at a fixed rate (not flat out, where queueing hides
+ * the store's cost): one demo process per store, requests sent on a schedule, each timed alone.
+ */
+async function storeLatency(
+  secret: string,
+  prefix: string,
+  limits: Record<string, string>,
+): Promise<void> {
+  const stores = [
+    ['memory', {}],
+    ['Redis', { REDIS_URL, REDIS_KEY_PREFIX: prefix }],
+    [
+      'cache-manager, @keyv/redis',
+      { REDIS_URL, REDIS_KEY_PREFIX: prefix, REVOCATION_STORE: 'cache-manager' },
+    ],
+    ['cache-manager, in-memory Keyv', { REVOCATION_STORE: 'cache-manager' }],
+  ] as const;
+  console.log(`\nGET /protected at ${RATE} req/s for ${SECONDS * 2}s, per store`);
+  console.log('store                              p50 ms  p99 ms  non-2xx');
+  for (const [index, [name, env]] of stores.entries()) {
+    const port = 3310 + index;
+    const server = await startServer(port, { JWT_SECRET: secret, ...limits, ...env });
+    try {
+      const token = await login(port);
+      const url = `http://127.0.0.1:${port}/protected`;
+      await fixedRate(url, token, RATE, 1); // warm-up
+      const { p50, p99, errors } = await fixedRate(url, token, RATE, SECONDS * 2);
+      console.log(
+        `${name.padEnd(34)} ${p50.toFixed(2).padStart(6)} ${p99.toFixed(2).padStart(7)} ${String(errors).padStart(8)}`,
+      );
+    } finally {
+      server.kill();
+    }
+  }
+}
+
+/** Sends `rate` requests a second for `seconds`, on schedule whatever the answers' pace. */
+async function fixedRate(
+  url: string,
+  token: string,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; errors: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const total = rate * seconds;
+  const times: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      new Promise<void>((resolve) => {
+        const sent = performance.now();
+        const req = httpRequest(
+          url,
+          { agent, headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              times.push(performance.now() - sent);
+              if (res.statusCode !== 200) errors += 1;
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => ((errors += 1), resolve()));
+        req.end();
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** Heap bytes per entry for 100,000 revocations in the in-memory stores, ids included. */
+async function measureMemory(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return console.log('\nmemory: run with node --expose-gc to measure');
   const count = 100_000;
-  for (const kind of ['session (logout)', 'single token'] as const) {
-    const store = new MemoryRevocationStore(new SystemClock());
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < count; i++) {
-      const id = randomBytes(16).toString('base64url');
-      void (kind === 'single token'
-        ? store.revokeToken(id, 900_000)
-        : store.revokeSession(id, 604_800_000));
+  const stores = {
+    memory: () => new MemoryRevocationStore(new SystemClock()),
+    'cache-manager, in-memory Keyv': () =>
+      new CacheManagerRevocationStore(
+        createCache({ stores: [new Keyv({ throwOnErrors: true })] }),
+        {
+          keyPrefix: 'tokenguard:',
+          allowInMemory: true,
+        },
+      ),
+  };
+  for (const [name, create] of Object.entries(stores)) {
+    for (const kind of ['session (logout)', 'single token'] as const) {
+      const store = create();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < count; i++) {
+        const id = randomBytes(16).toString('base64url');
+        await (kind === 'single token'
+          ? store.revokeToken(id, 900_000)
+          : store.revokeSession(id, 604_800_000));
+      }
+      gc();
+      const bytes = (process.memoryUsage().heapUsed - before) / count;
+      console.log(`memory per revoked ${kind}, ${name}: ${bytes.toFixed(0)} bytes`);
+      store.onModuleDestroy();
     }
-    gc();
-    const bytes = (process.memoryUsage().heapUsed - before) / count;
-    console.log(`memory per revoked ${kind}: ${bytes.toFixed(0)} bytes (${store.size} entries)`);
-    store.onModuleDestroy();
   }
 }
 

@@ -88,6 +88,13 @@ describe('resolveAuthConfig', () => {
     [{ auditSink: {} }, 'auditSink must have'],
     [{ inspectRequest: 'check' }, 'inspectRequest must be a function'],
     [{ cookies: { csrfSecret: 'short' } }, 'csrfSecret must be at least 32'],
+    [{ cookies: { allowedOrigins: ['https://a.example/path'] } }, 'cookies.allowedOrigins must'],
+    [{ connections: { recheckSeconds: 0 } }, 'connections.recheckSeconds must'],
+    [{ revocation: { redis: 'localhost:6379' } }, 'it was given a string that is not one'],
+    [{ revocation: { redis: { stores: [] } } }, 'a cache-manager cache goes in revocation.cache'],
+    [{ revocation: { redis: new Map() } }, 'ioredis client; it was given a Map'],
+    [{ revocation: { store: { isRevoked: () => false } } }, 'revocation.store must implement'],
+    [{ revocation: { cache: { get: () => undefined } } }, 'revocation.cache must be a cache-manager'],
   ])('refuses %j', (options, expected) => {
     expect(problemsOf(options as Partial<AuthModuleOptions>)).toEqual([
       expect.stringContaining(expected),
