@@ -39,6 +39,7 @@ const FASTIFY_SUITES = [
   'subscriptions',
   'gateway',
   'connection-input',
+  'contexts',
 ];
 
 /** @type {import('jest').Config} */

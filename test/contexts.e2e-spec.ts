@@ -4,6 +4,8 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -92,20 +94,28 @@ async function boot(
   });
   @Controller()
   class NoRoutes {}
-  @Module({
-    imports: [
-      auth,
-      GraphQLModule.forRoot<ApolloDriverConfig>({
+  // The e2e-fastify Jest project runs this file again on Fastify, with Mercurius.
+  const fastify = (globalThis as { DEMO_ADAPTER?: string }).DEMO_ADAPTER === 'fastify';
+  const graphql = fastify
+    ? GraphQLModule.forRoot<MercuriusDriverConfig>({
+        driver: MercuriusDriver,
+        autoSchemaFile: true,
+      })
+    : GraphQLModule.forRoot<ApolloDriverConfig>({
         driver: ApolloDriver,
         autoSchemaFile: true,
         playground: false,
-      }),
-    ],
+      });
+  @Module({
+    imports: [auth, graphql],
     controllers: [NoRoutes],
     providers: [HelloResolver, PlainGateway],
   })
   class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+  const options = { logger: false as const, abortOnError: false };
+  const app = fastify
+    ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+    : await NestFactory.create(AppModule, options);
   app.useWebSocketAdapter(withTokenGuardAdapter ? createWsAdapter(app) : new WsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
