@@ -94,7 +94,10 @@ describe('resolveAuthConfig', () => {
     [{ revocation: { redis: { stores: [] } } }, 'a cache-manager cache goes in revocation.cache'],
     [{ revocation: { redis: new Map() } }, 'ioredis client; it was given a Map'],
     [{ revocation: { store: { isRevoked: () => false } } }, 'revocation.store must implement'],
-    [{ revocation: { cache: { get: () => undefined } } }, 'revocation.cache must be a cache-manager'],
+    [
+      { revocation: { cache: { get: () => undefined } } },
+      'revocation.cache must be a cache-manager',
+    ],
   ])('refuses %j', (options, expected) => {
     expect(problemsOf(options as Partial<AuthModuleOptions>)).toEqual([
       expect.stringContaining(expected),

@@ -56,7 +56,8 @@ export class TokenVerifier {
         `The token exceeds ${MAX_TOKEN_LENGTH} characters`,
       );
     }
-    if (!JWS_COMPACT.test(token)) throw malformed();
+    if (!JWS_COMPACT.test(token) || !token.split('.').every(isCanonicalBase64url))
+      throw malformed();
     const header = parseSegment(token.slice(0, token.indexOf('.')));
     if (REFUSED_HEADERS.some((name) => name in header)) {
       throw new InvalidTokenError(
@@ -202,6 +203,15 @@ function parseSegment(segment: string): Record<string, unknown> {
 /** `typ` is a media type: compared without case, with the `application/` prefix optional. */
 const mediaType = (typ: unknown): string | undefined =>
   typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
+
+/**
+ * One token, one string: base64url without padding whose unused low bits are zero, so that
+ * decoding and encoding again gives the segment back. Otherwise several strings would verify as
+ * the same token (the last character of a 256-byte signature has 4 spare bits), and a cache or a
+ * denylist keyed on the string would see different tokens.
+ */
+const isCanonicalBase64url = (segment: string): boolean =>
+  Buffer.from(segment, 'base64url').toString('base64url') === segment;
 
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0;
