@@ -142,6 +142,31 @@ describeWithRedis('Redis eviction policy check', () => {
   });
 });
 
+describeWithRedis('Redis persistence check', () => {
+  it.each([
+    ['neither AOF nor RDB snapshots', true, ['--appendonly', 'no', '--save', '']],
+    ['AOF', false, []],
+  ])('with %s, warns at start-up: %s', async (_name, warns, args) => {
+    const redis = await RedisServer.start(args);
+    const warnings: string[] = [];
+    Logger.overrideLogger({
+      log() {},
+      error() {},
+      warn: (message: unknown) => warnings.push(String(message)),
+    });
+    const store = new RedisRevocationStore({ redis: redis.url, keyPrefix: 'x:', timeoutMs: 500 });
+    try {
+      await store.onModuleInit();
+      await new Promise((r) => setTimeout(r, 200)); // the check runs once the connection is ready
+      expect(warnings.some((m) => m.includes('Redis keeps nothing on disk'))).toBe(warns);
+    } finally {
+      Logger.overrideLogger(false);
+      await store.onModuleDestroy();
+      await redis.dispose();
+    }
+  });
+});
+
 describe('a custom store that never answers', () => {
   /** Starts sessions, then hangs on every check, as a store behind a dead network link would. */
   class HangingStore extends RevocationStore {

@@ -81,7 +81,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     client.defineCommand('tgRotate', { numberOfKeys: 3, lua: ROTATE });
     client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: REVOKE_SESSION });
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
-    client.on('ready', () => void this.checkEvictionPolicy());
+    client.on('ready', () => void this.checkServerSettings());
     this.client = client as ScriptedRedis;
   }
 
@@ -150,19 +150,39 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     return `${this.options.keyPrefix}${kind}:${id}`;
   }
 
-  /** Any eviction policy but noeviction may drop revocations (all our keys have TTLs, so volatile-* too). */
-  private async checkEvictionPolicy(): Promise<void> {
-    try {
-      const [, policy] = (await this.client.config('GET', 'maxmemory-policy')) as [string, string];
-      if (policy !== 'noeviction') {
-        this.logger.warn(
-          `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict revocations, ` +
-            'and revoked tokens would be accepted again. Set maxmemory-policy to noeviction.',
-        );
+  /**
+   * Settings that make Redis forget revocations, said at start-up: an eviction policy (any but
+   * noeviction: every key has a TTL, so volatile-* too), and no persistence at all (a restart
+   * forgets every logout, and logged-out access tokens are accepted again until they expire).
+   */
+  private async checkServerSettings(): Promise<void> {
+    const setting = async (name: string): Promise<string | undefined> => {
+      try {
+        return ((await this.client.config('GET', name)) as string[])[1];
+      } catch {
+        return undefined;
       }
-    } catch {
+    };
+    const [policy, appendonly, save] = await Promise.all(
+      ['maxmemory-policy', 'appendonly', 'save'].map(setting),
+    );
+    if (policy === undefined) {
       this.logger.warn(
-        'Could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction.',
+        'Could not read Redis settings (CONFIG GET refused); make sure maxmemory-policy is noeviction and Redis persists its data.',
+      );
+      return;
+    }
+    if (policy !== 'noeviction') {
+      this.logger.warn(
+        `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict revocations, ` +
+          'and revoked tokens would be accepted again. Set maxmemory-policy to noeviction.',
+      );
+    }
+    if (appendonly === 'no' && save === '') {
+      this.logger.warn(
+        'Redis keeps nothing on disk (appendonly no, save ""): a Redis restart forgets every logout, ' +
+          'and logged-out access tokens are accepted again until they expire. Set appendonly yes ' +
+          '(or a save schedule).',
       );
     }
   }
