@@ -158,7 +158,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   private async checkServerSettings(): Promise<void> {
     const setting = async (name: string): Promise<string | undefined> => {
       try {
-        return ((await this.client.config('GET', name)))[1];
+        return (await this.client.config('GET', name))[1];
       } catch {
         return undefined;
       }
