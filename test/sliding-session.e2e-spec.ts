@@ -7,6 +7,7 @@ import { bootApp } from './support/auth-app';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { decode } from './support/forge';
 import { TestClock } from './support/test-clock';
+import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 
 const MINUTE = 60;
 
@@ -180,6 +181,42 @@ describe('sliding sessions on every response shape', () => {
       ).toBeUndefined();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describeWithRedis('sliding sessions after the store lost its records', () => {
+  const prefix = testPrefix();
+  let demo: RunningDemo;
+  beforeAll(async () => (demo = await startDemo({ REDIS_URL, REDIS_KEY_PREFIX: prefix })));
+  afterAll(async () => {
+    await demo.close();
+    await deleteKeys(prefix);
+  });
+
+  const get = (token: string) =>
+    demo.http.get('/protected').set('Authorization', `Bearer ${token}`);
+
+  it('renews no token the store no longer knows, so a logged-out token lives only to its exp', async () => {
+    const loggedOut = (await demo.login('alice')).access_token;
+    await demo.http.post('/auth/logout').set('Authorization', `Bearer ${loggedOut}`).expect(200);
+    const live = (await demo.login('bob')).access_token;
+    await get(loggedOut).expect(401);
+
+    await deleteKeys(prefix); // a Redis restarted without persistence, a flush, an eviction
+    const afterWipe = (await demo.login('carol')).access_token;
+    demo.clock.advance(11 * MINUTE); // inside the renewal window
+    try {
+      // What a wipe costs: the logged-out token is accepted again, but nothing extends it.
+      const revived = await get(loggedOut).expect(200);
+      expect(revived.headers['x-new-token']).toBeUndefined();
+      expect((await get(live).expect(200)).headers['x-new-token']).toBeUndefined();
+      // A session started after the wipe has its record, and renews as usual.
+      expect((await get(afterWipe).expect(200)).headers['x-new-token']).toEqual(expect.any(String));
+      demo.clock.advance(5 * MINUTE); // past the 15-minute exp and its 30 s leeway
+      expect((await get(loggedOut).expect(401)).body.code).toBe('AUTH_TOKEN_EXPIRED');
+    } finally {
+      demo.clock.advance(-16 * MINUTE);
     }
   });
 });

@@ -228,6 +228,11 @@ export class CacheManagerRevocationStore
     await this.write(this.key('s', sid), refreshJti, ttlMs);
   }
 
+  override async hasLiveSession(sid: string): Promise<boolean> {
+    const [session] = await this.keyv.getMany([this.key('s', sid)]);
+    return session !== undefined && session !== REVOKED;
+  }
+
   async revokeToken(jti: string, ttlMs: number): Promise<void> {
     await this.write(this.key('t', jti), true, ttlMs);
   }

@@ -55,6 +55,11 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     return Promise.resolve('rotated');
   }
 
+  override hasLiveSession(sid: string): Promise<boolean> {
+    const session = this.live(this.sessions, sid);
+    return Promise.resolve(session !== undefined && session.value !== REVOKED);
+  }
+
   revokeToken(jti: string, ttlMs: number): Promise<void> {
     this.tokens.set(jti, this.entry(true, ttlMs));
     return Promise.resolve();

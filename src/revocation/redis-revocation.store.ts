@@ -130,6 +130,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     return (await this.client.tgRotate(...keys, jti, nextJti, ttlMs, issuedAtMs)) as RotationResult;
   }
 
+  override async hasLiveSession(sid: string): Promise<boolean> {
+    const session = await this.client.get(this.key('s', sid));
+    return session !== null && session !== REVOKED;
+  }
+
   async revokeToken(jti: string, ttlMs: number): Promise<void> {
     await this.client.set(this.key('t', jti), '1', 'PX', ttlMs);
   }

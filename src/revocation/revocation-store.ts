@@ -53,6 +53,17 @@ export abstract class RevocationStore {
 
   /** Revokes every token of `sub` issued at or before `beforeMs`; a later mark never moves back. */
   abstract revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void>;
+
+  /**
+   * Whether the store holds a live (not revoked) record of session `sid`. Sliding renewal asks
+   * before extending a session, so that a store that lost its records (wiped, evicted, restarted
+   * in memory) cannot stretch tokens it no longer knows were logged out. The default, for stores
+   * written before this method, answers true: renewal then works as it did.
+   */
+  hasLiveSession(sid: string): Promise<boolean> {
+    void sid;
+    return Promise.resolve(true);
+  }
 }
 
 /** Session record value once revoked; any other value is the current refresh token's jti. */

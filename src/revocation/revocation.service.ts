@@ -54,6 +54,15 @@ export class RevocationService implements OnModuleInit {
     if (revoked) throw revokedError();
   }
 
+  /** Whether the store still knows session `sid` as live; false too when it cannot answer. */
+  async sessionLive(sid: string): Promise<boolean> {
+    try {
+      return await this.call(() => this.store.hasLiveSession(sid));
+    } catch {
+      return false;
+    }
+  }
+
   /** Records a new session and its first refresh token. */
   startSession(sid: string, refreshJti: string): Promise<void> {
     return this.call(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { authTarget } from '../context/auth-target';
-import { tap, type Observable } from 'rxjs';
+import { from, switchMap, tap, type Observable } from 'rxjs';
 import { NEW_TOKEN_HEADER } from '../auth.constants';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { AuthService, type Renewal } from '../tokens/auth.service';
@@ -43,13 +43,19 @@ export class SlidingSessionInterceptor implements NestInterceptor {
       return next.handle();
     }
     // Decided before the handler runs: most requests are far from expiry and pay nothing more.
-    const renewal = this.auth.renewAccessToken(principal, request);
-    if (!renewal) return next.handle();
+    const pending = this.auth.renewAccessToken(principal, request);
+    if (!pending) return next.handle();
     const viaCookie = this.transport.accessToken(request)?.via === 'cookie';
-    return next.handle().pipe(
-      tap(() => {
-        if (!this.auth.hasEnded(principal)) this.write(response, renewal, viaCookie);
-      }),
+    return from(pending).pipe(
+      switchMap((renewal) =>
+        renewal
+          ? next.handle().pipe(
+              tap(() => {
+                if (!this.auth.hasEnded(principal)) this.write(response, renewal, viaCookie);
+              }),
+            )
+          : next.handle(),
+      ),
     );
   }
 

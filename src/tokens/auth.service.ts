@@ -30,8 +30,14 @@ export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('bas
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger('AuthService');
-  /** Renewals by the jti they replace, kept while that token lives: concurrent requests share one. */
-  private readonly renewals = new Map<string, Renewal & { until: number }>();
+  /**
+   * Renewals by the jti they replace, kept while that token lives (`until`, epoch seconds):
+   * concurrent requests share one. Bounded by the tokens renewed in one renewal window.
+   */
+  private readonly renewals = new Map<
+    string,
+    { renewal: Promise<Renewal | undefined>; until: number }
+  >();
   /** Principals (one object per request) whose request ended their session. */
   private readonly ended = new WeakSet<AuthPrincipal>();
 
@@ -104,31 +110,50 @@ export class AuthService {
 
   /**
    * A fresh access token for the principal's session when its token is about to expire (sliding
-   * sessions), else undefined. Never past `auth_time` plus the session's max age. Requests that
-   * arrive together with one old token share one new token (per process; across instances each
-   * mints its own, which is harmless: all belong to the same session and die with it).
+   * sessions), else undefined. Never past `auth_time` plus the session's max age, and only while
+   * the store still holds the session's live record: a store that lost it (wiped, evicted, a
+   * restarted memory store) no longer knows whether the session was logged out, so the token
+   * lives only until its own `exp`. Requests that arrive together with one old token share one
+   * new token (per process; across instances each mints its own, which is harmless: all belong
+   * to the same session and die with it).
    */
-  renewAccessToken(principal: AuthPrincipal, request?: ClientRequest): Renewal | undefined {
-    const { sliding, clock, accessTokenTtlSeconds } = this.config;
+  renewAccessToken(
+    principal: AuthPrincipal,
+    request?: ClientRequest,
+  ): Promise<Renewal | undefined> | undefined {
+    const { sliding, clock } = this.config;
     const { claims } = principal;
     const now = clock.now() / 1000;
     if (!sliding || claims.exp - now >= sliding.renewWithinSeconds) return undefined;
     const deadline = this.sessionDeadline(claims);
     if (now >= deadline) return undefined;
     const shared = this.renewals.get(claims.jti);
-    if (shared) return shared;
-    for (const [jti, renewal] of this.renewals) if (renewal.until <= now) this.renewals.delete(jti);
+    if (shared) return shared.renewal;
+    for (const [jti, { until }] of this.renewals) if (until <= now) this.renewals.delete(jti);
+    const renewal = this.mintRenewal(principal, deadline, request);
+    this.renewals.set(claims.jti, { renewal, until: claims.exp });
+    // Only a token is shared: after no renewal (no live session), the next request asks again.
+    const forget = () => this.renewals.delete(claims.jti);
+    renewal.then((minted) => minted ?? forget(), forget);
+    return renewal;
+  }
+
+  private async mintRenewal(
+    principal: AuthPrincipal,
+    deadline: number,
+    request: ClientRequest | undefined,
+  ): Promise<Renewal | undefined> {
+    const { claims } = principal;
+    if (!(await this.revocation.sessionLive(claims.sid))) return undefined;
+    const now = this.config.clock.now() / 1000;
     const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
-    const ttl = Math.min(accessTokenTtlSeconds, Math.floor(deadline - now));
+    const ttl = Math.min(this.config.accessTokenTtlSeconds, Math.floor(deadline - now));
     const jti = randomId();
     this.audit.emit('token.issued', { token: { sub: user.sub, sid: claims.sid, jti }, request });
-    const renewal = {
+    return {
       token: this.sign('access', user, claims.sid, jti, ttl, authTime(claims)),
       expiresAt: Math.floor(now) + ttl,
-      until: claims.exp,
     };
-    this.renewals.set(claims.jti, renewal);
-    return renewal;
   }
 
   /** The verified caller of an access token: refused if revoked, or if the app's user check says no. */

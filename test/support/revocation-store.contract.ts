@@ -51,6 +51,17 @@ export function revocationStoreContract(
     expect(await t.store.isRevoked({ ...first, jti: randomUUID() })).toBe(true);
   });
 
+  it('knows which sessions it holds live: started and rotated yes, revoked or unknown no', async () => {
+    const token = ref();
+    expect(await t.store.hasLiveSession(token.sid)).toBe(false);
+    await t.store.startSession(token.sid, token.jti, 60_000);
+    expect(await t.store.hasLiveSession(token.sid)).toBe(true);
+    await t.store.rotate(token, randomUUID(), 60_000);
+    expect(await t.store.hasLiveSession(token.sid)).toBe(true);
+    await t.store.revokeSession(token.sid, 60_000);
+    expect(await t.store.hasLiveSession(token.sid)).toBe(false);
+  });
+
   it('refuses to rotate a session it has no record of', async () => {
     expect(await t.store.rotate(ref(), randomUUID(), 60_000)).toBe('unknown');
   });
