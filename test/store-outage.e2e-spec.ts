@@ -115,55 +115,44 @@ describeWithRedis('revocation store outage', () => {
   });
 });
 
-describeWithRedis('Redis eviction policy check', () => {
+/** What the Redis store warns at start-up against a redis-server started with `args`. */
+async function startupWarnings(args: string[]): Promise<string[]> {
+  const redis = await RedisServer.start(args);
+  // Nest's own hook for capturing what is logged.
+  const warnings: string[] = [];
+  Logger.overrideLogger({
+    log() {},
+    error() {},
+    warn: (message: unknown) => warnings.push(String(message)),
+  });
+  const store = new RedisRevocationStore({ redis: redis.url, keyPrefix: 'x:', timeoutMs: 500 });
+  try {
+    await store.onModuleInit();
+    await new Promise((r) => setTimeout(r, 200)); // the check runs once the connection is ready
+    return warnings;
+  } finally {
+    Logger.overrideLogger(false);
+    await store.onModuleDestroy();
+    await redis.dispose();
+  }
+}
+
+describeWithRedis('Redis settings checked at start-up', () => {
   it.each([
     ['allkeys-lru', true],
     ['volatile-ttl', true],
     ['noeviction', false],
-  ])('warns at start-up when maxmemory-policy is %s: %s', async (policy, warns) => {
-    const redis = await RedisServer.start(['--maxmemory-policy', policy]);
-    // Nest's own hook for capturing what is logged.
-    const warnings: string[] = [];
-    Logger.overrideLogger({
-      log() {},
-      error() {},
-      warn: (message: unknown) => warnings.push(String(message)),
-    });
-    const store = new RedisRevocationStore({ redis: redis.url, keyPrefix: 'x:', timeoutMs: 500 });
-    try {
-      await store.onModuleInit();
-      await new Promise((r) => setTimeout(r, 200)); // the check runs once the connection is ready
-      expect(warnings.some((m) => m.includes(`maxmemory-policy is "${policy}"`))).toBe(warns);
-    } finally {
-      Logger.overrideLogger(false);
-      await store.onModuleDestroy();
-      await redis.dispose();
-    }
+  ])('warns when maxmemory-policy is %s: %s', async (policy, warns) => {
+    const warnings = await startupWarnings(['--maxmemory-policy', policy]);
+    expect(warnings.some((m) => m.includes(`maxmemory-policy is "${policy}"`))).toBe(warns);
   });
-});
 
-describeWithRedis('Redis persistence check', () => {
   it.each([
     ['neither AOF nor RDB snapshots', true, ['--appendonly', 'no', '--save', '']],
     ['AOF', false, []],
-  ])('with %s, warns at start-up: %s', async (_name, warns, args) => {
-    const redis = await RedisServer.start(args);
-    const warnings: string[] = [];
-    Logger.overrideLogger({
-      log() {},
-      error() {},
-      warn: (message: unknown) => warnings.push(String(message)),
-    });
-    const store = new RedisRevocationStore({ redis: redis.url, keyPrefix: 'x:', timeoutMs: 500 });
-    try {
-      await store.onModuleInit();
-      await new Promise((r) => setTimeout(r, 200)); // the check runs once the connection is ready
-      expect(warnings.some((m) => m.includes('Redis keeps nothing on disk'))).toBe(warns);
-    } finally {
-      Logger.overrideLogger(false);
-      await store.onModuleDestroy();
-      await redis.dispose();
-    }
+  ])('with %s, warns that nothing is kept on disk: %s', async (_name, warns, args) => {
+    const warnings = await startupWarnings(args);
+    expect(warnings.some((m) => m.includes('Redis keeps nothing on disk'))).toBe(warns);
   });
 });
 
