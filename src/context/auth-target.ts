@@ -32,12 +32,13 @@ export function authTarget(host: ArgumentsHost): AuthTarget {
   const type = host.getType<string>();
   if (type === 'http') {
     const request = host.getArgByIndex<AuthRequest>(0);
-    const method = (request.method ?? 'GET').toUpperCase();
+    const method = request.method ?? 'GET';
     return {
       type,
       request,
       response: host.getArgByIndex(1),
-      changesState: !SAFE_METHODS.has(method),
+      // Node hands methods upper-cased; the second look is for the odd one that is not.
+      changesState: !SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase()),
     };
   }
   if (type === 'graphql') return graphqlTarget(host);
