@@ -11,11 +11,9 @@ import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createCache } from 'cache-manager';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Keyv } from 'keyv';
-import { CacheManagerRevocationStore, MemoryRevocationStore, SystemClock } from '../src/index';
+import { MemoryRevocationStore, SystemClock } from '../src/index';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -142,7 +140,6 @@ async function storeLatency(
       'cache-manager, @keyv/redis',
       { REDIS_URL, REDIS_KEY_PREFIX: prefix, REVOCATION_STORE: 'cache-manager' },
     ],
-    ['cache-manager, in-memory Keyv', { REVOCATION_STORE: 'cache-manager' }],
   ] as const;
   console.log(`\nGET /protected at ${RATE} req/s for ${SECONDS * 2}s, per store`);
   console.log('store                              p50 ms  p99 ms  non-2xx');
@@ -212,17 +209,7 @@ async function measureMemory(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return console.log('\nmemory: run with node --expose-gc to measure');
   const count = 100_000;
-  const stores = {
-    memory: () => new MemoryRevocationStore(new SystemClock()),
-    'cache-manager, in-memory Keyv': () =>
-      new CacheManagerRevocationStore(
-        createCache({ stores: [new Keyv({ throwOnErrors: true })] }),
-        {
-          keyPrefix: 'tokenguard:',
-          allowInMemory: true,
-        },
-      ),
-  };
+  const stores = { memory: () => new MemoryRevocationStore(new SystemClock()) };
   for (const [name, create] of Object.entries(stores)) {
     for (const kind of ['session (logout)', 'single token'] as const) {
       const store = create();

@@ -222,7 +222,10 @@ export interface RevocationOptions {
    * in-memory Map with `allowInMemoryCache`. Read through Keyv, never `cache.get`.
    */
   cache?: CacheManagerLike;
-  /** Accept `cache` on an in-memory Keyv: one instance only, forgotten on restart. Default false. */
+  /**
+   * Accept `cache` on an in-memory Keyv: one instance only, forgotten on restart; TokenGuard then
+   * keeps revocations in its memory store beside the cache. Default false.
+   */
   allowInMemoryCache?: boolean;
   /** Prefix of every Redis key. Default `tokenguard:`. */
   keyPrefix?: string;

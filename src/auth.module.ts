@@ -99,10 +99,14 @@ export class AuthModule extends ConfigurableModuleClass {}
 function createRevocationStore({ revocation, clock }: AuthConfig): RevocationStore {
   if (revocation.store) return revocation.store;
   if (revocation.cache) {
-    return new CacheManagerRevocationStore(revocation.cache, {
-      keyPrefix: revocation.keyPrefix,
-      allowInMemory: revocation.allowInMemoryCache === true,
-    });
+    // Options checks let an in-memory Keyv through only with allowInMemoryCache. It is this
+    // process's memory either way; the memory store keeps the same promises in a third of the
+    // bytes (Keyv's Map holds a namespaced key and a JSON envelope per entry, and never sweeps),
+    // and the app's own cache.clear() cannot revive logged-out tokens.
+    if ((revocation.cache.stores[0] as { store?: unknown }).store instanceof Map) {
+      return new MemoryRevocationStore(clock, 'revocation.cache is an in-memory Keyv');
+    }
+    return new CacheManagerRevocationStore(revocation.cache, { keyPrefix: revocation.keyPrefix });
   }
   if (revocation.redis) return new RedisRevocationStore({ ...revocation, redis: revocation.redis });
   return new MemoryRevocationStore(clock);

@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { kindOf } from '../common/kind-of';
 import { AuthConfigError } from '../errors/auth.errors';
@@ -10,7 +10,6 @@ import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './
  * then pass).
  */
 export interface KeyvLike {
-  get(key: string): Promise<unknown>;
   getMany(keys: string[]): Promise<unknown[]>;
   set(key: string, value: unknown, ttl?: number): Promise<boolean>;
   throwOnErrors: boolean;
@@ -37,11 +36,6 @@ type EvalOptions = { keys: string[]; arguments: string[] };
 /** Options of the cache-manager store; see `AuthModuleOptions.revocation`. */
 export interface CacheManagerRevocationStoreOptions {
   keyPrefix: string;
-  /**
-   * Accept a Keyv on its default in-memory Map: revocations then live in this process only
-   * (two instances would each have their own, and a restart forgets them).
-   */
-  allowInMemory?: boolean;
 }
 
 /** Keyv's envelope, written by the Lua scripts exactly as Keyv writes it. */
@@ -93,23 +87,17 @@ redis.call('SET', KEYS[1], envelope(string.format('%d', mark), now + ttl), 'PX',
 return 1`;
 
 /**
- * Revocations on the app's own cache-manager cache (`@nestjs/cache-manager`'s `CACHE_MANAGER`),
- * through the Keyv store underneath it, with errors surfaced (every call is bounded by
- * RevocationService's timer, so an error or a hang is a 503, never a miss). Rotation and the other
- * read-then-write steps are atomic: on @keyv/redis as Lua scripts on its own Redis client, writing
- * Keyv's envelope under the key names a start-up probe found; on Keyv's in-memory Map (opt-in) one
- * at a time in this process, with expired entries swept.
+ * Revocations on the app's own cache-manager cache (`@nestjs/cache-manager`'s `CACHE_MANAGER`)
+ * on @keyv/redis, through the Keyv store underneath it, with errors surfaced (every call is
+ * bounded by RevocationService's timer, so an error or a hang is a 503, never a miss). Rotation
+ * and the other read-then-write steps are Lua scripts on @keyv/redis's own client, writing Keyv's
+ * envelope under the key names a start-up probe found. A cache on Keyv's in-memory Map is one
+ * process either way: `AuthModule` gives it the memory store instead (see `createRevocationStore`).
  */
-export class CacheManagerRevocationStore
-  extends RevocationStore
-  implements OnModuleInit, OnModuleDestroy
-{
+export class CacheManagerRevocationStore extends RevocationStore implements OnModuleInit {
   private readonly logger = new Logger('RevocationStore');
   private readonly keyv: KeyvLike;
-  private readonly redis?: KeyvRedisAdapter;
-  /** In-memory only: read-then-write steps wait for each other. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private sweeper?: NodeJS.Timeout;
+  private readonly redis: KeyvRedisAdapter;
   /** The Redis name of a Keyv key, once the probe has confirmed it. */
   private rawKey?: (key: string) => string;
   private probing?: Promise<void>;
@@ -120,9 +108,14 @@ export class CacheManagerRevocationStore
   ) {
     super();
     const problems = CacheManagerRevocationStore.problems(cache, options);
-    if (problems.length > 0) throw new AuthConfigError(problems);
     this.keyv = cache.stores[0] as KeyvLike;
-    if (isKeyvRedis(this.keyv.store)) this.redis = this.keyv.store;
+    if (problems.length === 0 && !isKeyvRedis(this.keyv.store)) {
+      problems.push(
+        'revocation.cache is an in-memory Keyv: pass it as revocation.cache with allowInMemoryCache (TokenGuard then uses its memory store), or use @keyv/redis',
+      );
+    }
+    if (problems.length > 0) throw new AuthConfigError(problems);
+    this.redis = this.keyv.store as KeyvRedisAdapter;
   }
 
   /**
@@ -131,7 +124,9 @@ export class CacheManagerRevocationStore
    */
   static problems(
     cache: unknown,
-    { keyPrefix, allowInMemory = false }: CacheManagerRevocationStoreOptions,
+    { keyPrefix, allowInMemory = false }: CacheManagerRevocationStoreOptions & {
+      allowInMemory?: boolean;
+    },
   ): string[] {
     const stores = (cache as Partial<CacheManagerLike> | undefined)?.stores;
     if (!Array.isArray(stores)) {
@@ -185,7 +180,6 @@ export class CacheManagerRevocationStore
   }
 
   override describe(): string {
-    if (!this.redis) return 'cache-manager on an in-memory Keyv (this process only)';
     const options = this.redis.client?.options;
     const where = options?.url
       ? redactUrl(options.url)
@@ -194,10 +188,6 @@ export class CacheManagerRevocationStore
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.redis) {
-      this.sweeper = setInterval(() => this.sweep(), 30_000).unref();
-      return;
-    }
     try {
       await this.probe();
     } catch (error) {
@@ -205,10 +195,6 @@ export class CacheManagerRevocationStore
       // Unreachable now: guarded requests answer 503 and the probe runs again on first use.
       this.logger.error(`${this.describe()} is not reachable yet: ${errorText(error)}`);
     }
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.sweeper);
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
@@ -239,63 +225,17 @@ export class CacheManagerRevocationStore
 
   async rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
     const keys = [this.key('t', token.jti), this.key('s', token.sid), this.key('u', token.sub)];
-    if (this.redis) {
-      const args = [
-        token.jti,
-        nextJti,
-        String(ttlMs),
-        String(token.issuedAtMs),
-        String(Date.now()),
-      ];
-      return (await this.script(ROTATE, keys, args)) as RotationResult;
-    }
-    return this.serially(async () => {
-      if (await this.isRevoked(token)) return 'revoked';
-      const session = await this.keyv.get(keys[1]!);
-      if (session === undefined) return 'unknown';
-      if (session !== token.jti) {
-        await this.rewrite(keys[1]!, REVOKED);
-        return 'reused';
-      }
-      await this.write(keys[1]!, nextJti, ttlMs);
-      return 'rotated';
-    });
+    const args = [token.jti, nextJti, String(ttlMs), String(token.issuedAtMs), String(Date.now())];
+    return (await this.script(ROTATE, keys, args)) as RotationResult;
   }
 
   async revokeSession(sid: string, ttlMs: number): Promise<void> {
-    const key = this.key('s', sid);
-    if (this.redis) {
-      await this.script(REVOKE_SESSION, [key], [String(ttlMs), String(Date.now())]);
-      return;
-    }
-    await this.serially(async () => {
-      if (!(await this.rewrite(key, REVOKED))) await this.write(key, REVOKED, ttlMs);
-    });
+    await this.script(REVOKE_SESSION, [this.key('s', sid)], [String(ttlMs), String(Date.now())]);
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    const key = this.key('u', sub);
-    if (this.redis) {
-      await this.script(REVOKE_USER, [key], [String(beforeMs), String(ttlMs), String(Date.now())]);
-      return;
-    }
-    await this.serially(async () => {
-      const now = Date.now();
-      const current = this.entry(key);
-      const live = current?.expires !== undefined && current.expires > now ? current : undefined;
-      const mark = Math.max(beforeMs, Number(live?.value ?? 0));
-      await this.write(key, mark, Math.max(ttlMs, (live?.expires ?? 0) - now));
-    });
-  }
-
-  /** Drops expired entries of the in-memory Map (Keyv only drops them when they are read). */
-  sweep(): void {
-    const map = this.keyv.store as Map<string, unknown>;
-    const now = Date.now();
-    for (const [key, raw] of map) {
-      const expires = parseEnvelope(raw)?.expires;
-      if (expires !== undefined && expires < now) map.delete(key);
-    }
+    const args = [String(beforeMs), String(ttlMs), String(Date.now())];
+    await this.script(REVOKE_USER, [this.key('u', sub)], args);
   }
 
   /** A Keyv write that must not be reported done when it was not (Keyv answers false). */
@@ -306,35 +246,15 @@ export class CacheManagerRevocationStore
     }
   }
 
-  /** Replaces a live in-memory entry's value, keeping its expiry; false if there is none. */
-  private async rewrite(key: string, value: unknown): Promise<boolean> {
-    const current = this.entry(key);
-    if (!current?.expires || current.expires <= Date.now()) return false;
-    await this.write(key, value, current.expires - Date.now());
-    return true;
-  }
-
-  /** The in-memory Map's envelope of a key. */
-  private entry(key: string): { value: unknown; expires?: number } | undefined {
-    const map = this.keyv.store as Map<string, unknown>;
-    return parseEnvelope(map.get(this.mapKey(key)));
-  }
-
   /** The key Keyv hands its store: with its namespace in front, unless key prefixes are off. */
   private mapKey(key: string): string {
     const { namespace, useKeyPrefix } = this.keyv;
     return namespace && useKeyPrefix !== false ? `${namespace}:${key}` : key;
   }
 
-  private serially<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(step, step);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
   private async script(lua: string, keys: string[], args: string[]): Promise<unknown> {
     await this.probe();
-    const client = await this.redis!.getClient();
+    const client = await this.redis.getClient();
     return client.eval(lua, { keys: keys.map((key) => this.rawKey!(key)), arguments: args });
   }
 
@@ -349,7 +269,7 @@ export class CacheManagerRevocationStore
   }
 
   private async runProbe(): Promise<void> {
-    const adapter = this.redis!;
+    const adapter = this.redis;
     const key = this.key('probe', randomUUID());
     const value = randomUUID();
     await this.write(key, value, 60_000);

@@ -22,16 +22,18 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
   private readonly sweeper: NodeJS.Timeout;
   override readonly boundsItsCalls = true;
 
+  /** `origin` says, in the start-up line, what configuration chose this store. */
   constructor(
     private readonly clock: Clock,
-    sweepIntervalMs = 30_000,
+    private readonly origin?: string,
   ) {
     super();
-    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs).unref();
+    this.sweeper = setInterval(() => this.sweep(), 30_000).unref();
   }
 
   override describe(): string {
-    return 'memory, in this process only: a restart forgets every logout, and other instances never see them';
+    const where = this.origin ? `memory (${this.origin})` : 'memory';
+    return `${where}, in this process only: a restart forgets every logout, and other instances never see them`;
   }
 
   isRevoked(token: TokenRef): Promise<boolean> {
