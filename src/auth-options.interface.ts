@@ -82,6 +82,12 @@ export interface AuthModuleOptions {
   /** Leeway for `exp`, `nbf` and `iat` between machines' clocks, in seconds. Default 30. */
   clockToleranceSeconds?: number;
   /**
+   * Seconds after a rotation during which the replaced refresh token gets the same successor
+   * again (a retry after a lost response, two tabs at once) instead of ending the session as
+   * reused. 0 turns it off; at most 300. Default 30.
+   */
+  refreshGraceSeconds?: number;
+  /**
    * Checks a username and password; resolves the user, or null when either is wrong.
    * Should take the same time in both cases (verify against a dummy hash for unknown users).
    */

@@ -1,6 +1,7 @@
 import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_REFRESH_GRACE_SECONDS,
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
@@ -36,6 +37,7 @@ export class AuthConfig {
   readonly accessTokenTtlSeconds!: number;
   readonly refreshTokenTtlSeconds!: number;
   readonly clockToleranceSeconds!: number;
+  readonly refreshGraceSeconds!: number;
   readonly clock!: Clock;
   readonly revocation!: ResolvedRevocationOptions;
   /** Undefined when sliding sessions are off. */
@@ -91,6 +93,7 @@ const KNOWN: Record<keyof AuthModuleOptions, true> = {
   accessTokenTtlSeconds: true,
   refreshTokenTtlSeconds: true,
   clockToleranceSeconds: true,
+  refreshGraceSeconds: true,
   validateCredentials: true,
   findUser: true,
   additionalClaims: true,
@@ -148,6 +151,16 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   if (tolerance !== undefined && tolerance > 300) {
     problems.push(`clockToleranceSeconds (${tolerance}) must be at most 300`);
   }
+  const grace = seconds(
+    options.refreshGraceSeconds,
+    DEFAULT_REFRESH_GRACE_SECONDS,
+    'refreshGraceSeconds',
+    problems,
+    0,
+  );
+  if (grace !== undefined && grace > 300) {
+    problems.push(`refreshGraceSeconds (${grace}) must be at most 300`);
+  }
   for (const hook of [
     'validateCredentials',
     'findUser',
@@ -184,7 +197,8 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     !keys ||
     access === undefined ||
     refresh === undefined ||
-    tolerance === undefined
+    tolerance === undefined ||
+    grace === undefined
   ) {
     throw new AuthConfigError(problems);
   }
@@ -194,6 +208,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     accessTokenTtlSeconds: access,
     refreshTokenTtlSeconds: refresh,
     clockToleranceSeconds: tolerance,
+    refreshGraceSeconds: grace,
     clock: options.clock ?? new SystemClock(),
     revocation,
     sliding,

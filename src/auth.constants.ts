@@ -2,6 +2,13 @@
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const DEFAULT_REFRESH_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * A refresh token presented again within 30 s of its rotation gets the same successor: long
+ * enough for a client to retry after a store outage of twenty-odd seconds (503, Retry-After: 1)
+ * or a lost response, short enough that a thief must replay it within half a minute of the
+ * rightful client, and then shares one successor with it, so the next rotation exposes them.
+ */
+export const DEFAULT_REFRESH_GRACE_SECONDS = 30;
 /** OWASP: an absolute session timeout, whatever the activity. */
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
 

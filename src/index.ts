@@ -84,7 +84,12 @@ export {
   RedisRevocationStore,
   type RedisRevocationStoreOptions,
 } from './revocation/redis-revocation.store';
-export { RevocationStore, type RotationResult, type TokenRef } from './revocation/revocation-store';
+export {
+  RevocationStore,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from './revocation/revocation-store';
 export { RevocationService } from './revocation/revocation.service';
 export { StoreHealthIndicator, type StoreHealth } from './revocation/store-health.indicator';
 export { RequiredRoles, Roles } from './roles/roles.decorator';

@@ -66,16 +66,17 @@ describeWithRedis.each([
   it("writes Keyv's envelope, which Keyv (and so cache-manager) reads back", async () => {
     const sid = randomUUID();
     await store.startSession(sid, 'first', 60_000);
-    await store.rotate({ jti: 'first', sid, sub: 'u', issuedAtMs: Date.now() }, 'second', 60_000);
+    const next = { jti: 'second', issuedAtMs: Date.now() };
+    await store.rotate({ jti: 'first', sid, sub: 'u', issuedAtMs: Date.now() }, next, 60_000, 0);
     const raw = JSON.parse((await inspector.get(rawKey(`${prefix}s:${sid}`))) ?? '{}') as {
       value: string;
       expires: number;
     };
-    expect(raw.value).toBe('second');
+    expect(raw.value).toBe(`second first ${next.issuedAtMs}`);
     expect(raw.expires).toBeGreaterThan(Date.now() + 55_000);
-    expect(await keyv.get(`${prefix}s:${sid}`)).toBe('second');
+    expect(await keyv.get(`${prefix}s:${sid}`)).toBe(raw.value);
     await store.revokeUser('u', 1_700_000_000_000, 60_000);
-    expect(await keyv.get(`${prefix}u:u`)).toBe(1_700_000_000_000);
+    expect(await keyv.get(`${prefix}u:u`)).toBe('1700000000000');
   });
 });
 

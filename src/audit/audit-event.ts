@@ -7,6 +7,7 @@ export type AuditEventName =
   | 'login.locked'
   | 'token.issued'
   | 'token.refreshed'
+  | 'refresh.replayed'
   | 'refresh.reused'
   | 'token.revoked'
   | 'session.revoked'

@@ -2,7 +2,14 @@ import { Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { kindOf } from '../common/kind-of';
 import { AuthConfigError } from '../errors/auth.errors';
-import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+import { KEYV_ENVELOPE, redisScripts, rotationResult } from './redis-scripts';
+import {
+  REVOKED,
+  RevocationStore,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from './revocation-store';
 
 /**
  * The parts of a Keyv 5 instance TokenGuard uses. Reads go through Keyv itself, never through
@@ -38,53 +45,7 @@ export interface CacheManagerRevocationStoreOptions {
   keyPrefix: string;
 }
 
-/** Keyv's envelope, written by the Lua scripts exactly as Keyv writes it. */
-const ENVELOPE = `
-local function entry(key, now)
-  local raw = redis.call('GET', key)
-  if not raw then return nil end
-  local ok, decoded = pcall(cjson.decode, raw)
-  if not ok or type(decoded) ~= 'table' then return nil end
-  if type(decoded.expires) == 'number' and now > decoded.expires then return nil end
-  return decoded
-end
-local function envelope(valueJson, expires)
-  return '{"value":' .. valueJson .. ',"expires":' .. string.format('%d', expires) .. '}'
-end`;
-// KEYS: token, session, user. ARGV: jti, next jti, ttl ms, issued-at ms, now ms.
-const ROTATE = `${ENVELOPE}
-local now = tonumber(ARGV[5])
-if entry(KEYS[1], now) then return 'revoked' end
-local mark = entry(KEYS[3], now)
-if mark and tonumber(ARGV[4]) <= tonumber(mark.value) then return 'revoked' end
-local session = entry(KEYS[2], now)
-if not session then return 'unknown' end
-if session.value == '${REVOKED}' then return 'revoked' end
-if session.value ~= ARGV[1] then
-  redis.call('SET', KEYS[2], envelope('"${REVOKED}"', session.expires or now), 'KEEPTTL')
-  return 'reused'
-end
-redis.call('SET', KEYS[2], envelope(cjson.encode(ARGV[2]), now + tonumber(ARGV[3])), 'PX', ARGV[3])
-return 'rotated'`;
-// KEYS: session. ARGV: ttl ms, now ms.
-const REVOKE_SESSION = `${ENVELOPE}
-local now = tonumber(ARGV[2])
-local session = entry(KEYS[1], now)
-if session and session.expires then
-  redis.call('SET', KEYS[1], envelope('"${REVOKED}"', session.expires), 'KEEPTTL')
-  return 1
-end
-redis.call('SET', KEYS[1], envelope('"${REVOKED}"', now + tonumber(ARGV[1])), 'PX', ARGV[1])
-return 0`;
-// KEYS: user. ARGV: before ms, ttl ms, now ms. The mark only moves forward; the longer TTL wins.
-const REVOKE_USER = `${ENVELOPE}
-local now = tonumber(ARGV[3])
-local current = entry(KEYS[1], now)
-local ttl = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[1]))
-local mark = tonumber(ARGV[1])
-if current and tonumber(current.value) and tonumber(current.value) > mark then mark = tonumber(current.value) end
-redis.call('SET', KEYS[1], envelope(string.format('%d', mark), now + ttl), 'PX', ttl)
-return 1`;
+const SCRIPTS = redisScripts(KEYV_ENVELOPE);
 
 /**
  * Revocations on the app's own cache-manager cache (`@nestjs/cache-manager`'s `CACHE_MANAGER`)
@@ -124,7 +85,10 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
    */
   static problems(
     cache: unknown,
-    { keyPrefix, allowInMemory = false }: CacheManagerRevocationStoreOptions & {
+    {
+      keyPrefix,
+      allowInMemory = false,
+    }: CacheManagerRevocationStoreOptions & {
       allowInMemory?: boolean;
     },
   ): string[] {
@@ -223,19 +187,23 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     await this.write(this.key('t', jti), true, ttlMs);
   }
 
-  async rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
+  async rotate(
+    token: TokenRef,
+    next: Successor,
+    ttlMs: number,
+    graceMs: number,
+  ): Promise<RotationResult> {
     const keys = [this.key('t', token.jti), this.key('s', token.sid), this.key('u', token.sub)];
-    const args = [token.jti, nextJti, String(ttlMs), String(token.issuedAtMs), String(Date.now())];
-    return (await this.script(ROTATE, keys, args)) as RotationResult;
+    const args = [next.issuedAtMs, token.jti, next.jti, ttlMs, token.issuedAtMs, graceMs];
+    return rotationResult(await this.script(SCRIPTS.rotate, keys, args), next);
   }
 
   async revokeSession(sid: string, ttlMs: number): Promise<void> {
-    await this.script(REVOKE_SESSION, [this.key('s', sid)], [String(ttlMs), String(Date.now())]);
+    await this.script(SCRIPTS.revokeSession, [this.key('s', sid)], [Date.now(), ttlMs]);
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    const args = [String(beforeMs), String(ttlMs), String(Date.now())];
-    await this.script(REVOKE_USER, [this.key('u', sub)], args);
+    await this.script(SCRIPTS.revokeUser, [this.key('u', sub)], [Date.now(), beforeMs, ttlMs]);
   }
 
   /** A Keyv write that must not be reported done when it was not (Keyv answers false). */
@@ -252,10 +220,11 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     return namespace && useKeyPrefix !== false ? `${namespace}:${key}` : key;
   }
 
-  private async script(lua: string, keys: string[], args: string[]): Promise<unknown> {
+  private async script(lua: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     await this.probe();
     const client = await this.redis.getClient();
-    return client.eval(lua, { keys: keys.map((key) => this.rawKey!(key)), arguments: args });
+    const names = keys.map((key) => this.rawKey!(key));
+    return client.eval(lua, { keys: names, arguments: args.map(String) });
   }
 
   /**

@@ -1,6 +1,14 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Clock } from '../common/clock';
-import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+import {
+  readSessionRecord,
+  REVOKED,
+  RevocationStore,
+  sessionRecord,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from './revocation-store';
 
 interface Entry<T> {
   value: T;
@@ -45,16 +53,13 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     return Promise.resolve();
   }
 
-  rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult> {
-    if (this.revoked(token)) return Promise.resolve('revoked');
-    const session = this.live(this.sessions, token.sid);
-    if (!session) return Promise.resolve('unknown');
-    if (session.value !== token.jti) {
-      session.value = REVOKED;
-      return Promise.resolve('reused');
-    }
-    this.sessions.set(token.sid, this.entry(nextJti, ttlMs));
-    return Promise.resolve('rotated');
+  rotate(
+    token: TokenRef,
+    next: Successor,
+    ttlMs: number,
+    graceMs: number,
+  ): Promise<RotationResult> {
+    return Promise.resolve(this.rotateNow(token, next, ttlMs, graceMs));
   }
 
   override hasLiveSession(sid: string): Promise<boolean> {
@@ -97,6 +102,29 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
+  }
+
+  /** One synchronous step: nothing can interleave, which is what makes it atomic here. */
+  private rotateNow(
+    token: TokenRef,
+    next: Successor,
+    ttlMs: number,
+    graceMs: number,
+  ): RotationResult {
+    if (this.revoked(token)) return { outcome: 'revoked' };
+    const session = this.live(this.sessions, token.sid);
+    if (!session) return { outcome: 'unknown' };
+    const { current, previous, atMs = 0 } = readSessionRecord(session.value);
+    if (current === token.jti) {
+      const record = sessionRecord(next.jti, token.jti, next.issuedAtMs);
+      this.sessions.set(token.sid, this.entry(record, ttlMs));
+      return { outcome: 'rotated', successor: next };
+    }
+    if (previous === token.jti && graceMs > 0 && next.issuedAtMs - atMs <= graceMs) {
+      return { outcome: 'replayed', successor: { jti: current, issuedAtMs: atMs } };
+    }
+    session.value = REVOKED;
+    return { outcome: 'reused' };
   }
 
   private revoked({ jti, sid, sub, issuedAtMs }: TokenRef): boolean {

@@ -1,7 +1,14 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { openRedis, whenReady } from '../common/redis';
-import { REVOKED, RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
+import {
+  REVOKED,
+  RevocationStore,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from './revocation-store';
 
 /** Options of the Redis store; see `AuthModuleOptions.revocation`. */
 export interface RedisRevocationStoreOptions {
@@ -11,51 +18,12 @@ export interface RedisRevocationStoreOptions {
   timeoutMs: number;
 }
 
-// Each script is one atomic step, so instances racing on one token see one outcome.
-// KEYS: token, session, user. ARGV: jti, next jti, ttl ms, issued-at ms.
-const ROTATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
-local mark = redis.call('GET', KEYS[3])
-if mark and tonumber(ARGV[4]) <= tonumber(mark) then return 'revoked' end
-local current = redis.call('GET', KEYS[2])
-if not current then return 'unknown' end
-if current == '${REVOKED}' then return 'revoked' end
-if current ~= ARGV[1] then
-  redis.call('SET', KEYS[2], '${REVOKED}', 'KEEPTTL')
-  return 'reused'
-end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return 'rotated'`;
-
-// An existing session record already lives exactly as long as its newest refresh token.
-const REVOKE_SESSION = `
-if redis.call('SET', KEYS[1], '${REVOKED}', 'XX', 'KEEPTTL') then return 1 end
-redis.call('SET', KEYS[1], '${REVOKED}', 'PX', ARGV[1])
-return 0`;
-
-// The mark only moves forward, and lives as long as the longest of the two TTLs.
-const REVOKE_USER = `
-local current = redis.call('GET', KEYS[1])
-local ttl = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[1]))
-if current and tonumber(current) >= tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-end
-return 1`;
+const SCRIPTS = redisScripts(PLAIN_VALUES);
 
 type ScriptedRedis = Redis & {
-  tgRotate(
-    t: string,
-    s: string,
-    u: string,
-    jti: string,
-    next: string,
-    ttl: number,
-    iat: number,
-  ): Promise<string>;
-  tgRevokeSession(s: string, ttl: number): Promise<number>;
-  tgRevokeUser(u: string, before: number, ttl: number): Promise<number>;
+  tgRotate(...keysThenArgs: (string | number)[]): Promise<unknown>;
+  tgRevokeSession(...keysThenArgs: (string | number)[]): Promise<number>;
+  tgRevokeUser(...keysThenArgs: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -78,9 +46,9 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
       typeof options.redis === 'string'
         ? openRedis(options.redis, options.timeoutMs)
         : options.redis;
-    client.defineCommand('tgRotate', { numberOfKeys: 3, lua: ROTATE });
-    client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: REVOKE_SESSION });
-    client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
+    client.defineCommand('tgRotate', { numberOfKeys: 3, lua: SCRIPTS.rotate });
+    client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: SCRIPTS.revokeSession });
+    client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: SCRIPTS.revokeUser });
     client.on('ready', () => void this.checkServerSettings());
     this.client = client as ScriptedRedis;
   }
@@ -123,11 +91,13 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
 
   async rotate(
     { jti, sid, sub, issuedAtMs }: TokenRef,
-    nextJti: string,
+    next: Successor,
     ttlMs: number,
+    graceMs: number,
   ): Promise<RotationResult> {
-    const keys = [this.key('t', jti), this.key('s', sid), this.key('u', sub)] as const;
-    return (await this.client.tgRotate(...keys, jti, nextJti, ttlMs, issuedAtMs)) as RotationResult;
+    const keys = [this.key('t', jti), this.key('s', sid), this.key('u', sub)];
+    const args = [next.issuedAtMs, jti, next.jti, ttlMs, issuedAtMs, graceMs];
+    return rotationResult(await this.client.tgRotate(...keys, ...args), next);
   }
 
   override async hasLiveSession(sid: string): Promise<boolean> {
@@ -140,11 +110,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async revokeSession(sid: string, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeSession(this.key('s', sid), ttlMs);
+    await this.client.tgRevokeSession(this.key('s', sid), Date.now(), ttlMs);
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeUser(this.key('u', sub), beforeMs, ttlMs);
+    await this.client.tgRevokeUser(this.key('u', sub), Date.now(), beforeMs, ttlMs);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -7,12 +7,22 @@ export interface TokenRef {
   issuedAtMs: number;
 }
 
+/** The refresh token a rotation hands out: its jti and issue time, all it takes to sign it again. */
+export interface Successor {
+  jti: string;
+  issuedAtMs: number;
+}
+
 /**
- * Outcome of presenting a refresh token: `rotated` (first use, the session now expects the next
- * one), `reused` (already used: the whole session has just been revoked), `revoked` (the token,
- * its session or its user was revoked before), `unknown` (the store has no record of the session).
+ * Outcome of presenting a refresh token: `rotated` (first use: the session now expects
+ * `successor`), `replayed` (the token was rotated less than the grace window ago: the same
+ * `successor` again, and nothing changes), `reused` (used before that: the whole session has just
+ * been revoked), `revoked` (the token, its session or its user was revoked before), `unknown`
+ * (the store has no record of the session).
  */
-export type RotationResult = 'rotated' | 'reused' | 'revoked' | 'unknown';
+export type RotationResult =
+  | { outcome: 'rotated' | 'replayed'; successor: Successor }
+  | { outcome: 'reused' | 'revoked' | 'unknown' };
 
 /**
  * Keeps what is revoked, shared by every app instance. Every method is atomic: two instances
@@ -41,9 +51,17 @@ export abstract class RevocationStore {
 
   /**
    * Uses refresh token `token` once: if it is the session's current one and nothing is revoked,
-   * `nextJti` becomes current; if it was already used, the session is revoked (reuse detection).
+   * `next` becomes current (its issue time is now, the caller's clock). If it is the one `next`
+   * replaced less than `graceMs` ago, the current successor is handed out again (a retry, or two
+   * tabs at once); if it was used before that, the session is revoked (reuse detection). The
+   * record keeps ids and a time, never a token: see `sessionRecord`.
    */
-  abstract rotate(token: TokenRef, nextJti: string, ttlMs: number): Promise<RotationResult>;
+  abstract rotate(
+    token: TokenRef,
+    next: Successor,
+    ttlMs: number,
+    graceMs: number,
+  ): Promise<RotationResult>;
 
   /** Revokes one token id for `ttlMs`. */
   abstract revokeToken(jti: string, ttlMs: number): Promise<void>;
@@ -68,3 +86,21 @@ export abstract class RevocationStore {
 
 /** Session record value once revoked; any other value is the current refresh token's jti. */
 export const REVOKED = '!';
+
+/**
+ * A session's record after a rotation: its current refresh jti, the one it replaced, and when
+ * (ms), which is what a replay within the grace window needs. jtis are base64url, so a space
+ * separates them. The Lua scripts read and write the same form.
+ */
+export const sessionRecord = (current: string, previous: string, atMs: number): string =>
+  `${current} ${previous} ${atMs}`;
+
+/** The parts of a session record (a record written at login holds only the current jti). */
+export function readSessionRecord(record: string): {
+  current: string;
+  previous?: string;
+  atMs?: number;
+} {
+  const [current = record, previous, at] = record.split(' ');
+  return previous === undefined ? { current } : { current, previous, atMs: Number(at) };
+}

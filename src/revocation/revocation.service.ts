@@ -5,7 +5,12 @@ import { AuditService } from '../audit/audit.service';
 import type { ClientRequest } from '../common/client';
 import { AuthError, InvalidTokenError } from '../errors/auth.errors';
 import type { TokenClaims } from '../tokens/token-claims.interface';
-import { RevocationStore, type RotationResult, type TokenRef } from './revocation-store';
+import {
+  RevocationStore,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from './revocation-store';
 
 /**
  * Revocation for the guard, AuthService and apps. Every store call is bounded by the configured
@@ -68,9 +73,10 @@ export class RevocationService implements OnModuleInit {
     return this.call(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
   }
 
-  /** Uses a refresh token once; see RotationResult. */
-  rotate(claims: TokenClaims, nextJti: string): Promise<RotationResult> {
-    return this.call(() => this.store.rotate(tokenRef(claims), nextJti, this.sessionTtlMs()));
+  /** Uses a refresh token once, or replays its successor within the grace window; see RotationResult. */
+  rotate(claims: TokenClaims, next: Successor): Promise<RotationResult> {
+    const graceMs = this.config.refreshGraceSeconds * 1000;
+    return this.call(() => this.store.rotate(tokenRef(claims), next, this.sessionTtlMs(), graceMs));
   }
 
   /** Revokes one token until it expires. `request` names the client in the audit event. */

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TYP, RANDOM_ID_BYTES, REFRESH_TOKEN_TYP } from '../auth.constants';
 import type { AuthUser } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
 import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
 import { revokedError, RevocationService } from '../revocation/revocation.service';
+import type { Successor } from '../revocation/revocation-store';
 import {
   RESERVED_CLAIMS,
   type AuthPrincipal,
@@ -25,6 +26,14 @@ export interface Renewal {
 }
 
 export const randomId = (): string => randomBytes(RANDOM_ID_BYTES).toString('base64url');
+
+/** The access token jti of a pair: derived, so a replayed pair is the same pair; one-way, so an access token never tells its refresh jti. */
+const accessJtiOf = (refreshJti: string): string =>
+  createHash('sha256')
+    .update(`access:${refreshJti}`)
+    .digest()
+    .subarray(0, RANDOM_ID_BYTES)
+    .toString('base64url');
 
 /** Issues token pairs, rotates refresh tokens, and ends sessions. */
 @Injectable()
@@ -69,11 +78,11 @@ export class AuthService {
     }
     if (subject) await this.limits.loginSucceeded(username, subject, client);
     const sid = randomId();
-    const refreshJti = randomId();
-    await this.revocation.startSession(sid, refreshJti);
+    const refresh = { jti: randomId(), issuedAtMs: this.config.clock.now() };
+    await this.revocation.startSession(sid, refresh.jti);
     this.audit.emit('login.succeeded', { token: { sub: user.sub, sid }, request });
-    const authTime = Math.floor(this.config.clock.now() / 1000);
-    return this.issuePair(user, sid, refreshJti, authTime, 'token.issued', request);
+    const authTime = Math.floor(refresh.issuedAtMs / 1000);
+    return this.issuePair(user, sid, refresh, authTime, 'token.issued', request);
   }
 
   /**
@@ -94,18 +103,19 @@ export class AuthService {
       const { sub, sid, jti, roles } = claims;
       await this.inspect({ sub, sid, jti, roles, claims }, request);
     }
-    const nextJti = randomId();
-    const result = await this.revocation.rotate(claims, nextJti);
-    if (result === 'reused') {
+    const next = { jti: randomId(), issuedAtMs: this.config.clock.now() };
+    const result = await this.revocation.rotate(claims, next);
+    if (result.outcome === 'reused') {
       const error = new InvalidTokenError(
         'AUTH_REFRESH_REUSED',
         'This refresh token was already used; the session is ended',
       );
       throw this.audit.failed('refresh.reused', error, { token: claims, request });
     }
-    if (result !== 'rotated') throw revokedError();
+    if (result.outcome !== 'rotated' && result.outcome !== 'replayed') throw revokedError();
     const user = await this.findUser(claims);
-    return this.issuePair(user, claims.sid, nextJti, authTime(claims), 'token.refreshed', request);
+    const event = result.outcome === 'rotated' ? 'token.refreshed' : 'refresh.replayed';
+    return this.issuePair(user, claims.sid, result.successor, authTime(claims), event, request);
   }
 
   /**
@@ -206,31 +216,32 @@ export class AuthService {
     return sliding ? authTime(claims) + sliding.sessionMaxAgeSeconds : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * The pair for `refresh` (a new session's first, or a rotation's successor), a function of it
+   * alone: the access jti is derived from the refresh jti and both are signed at its issue time,
+   * so a replay within the grace window gets the very same pair (the same strings, with a
+   * deterministic algorithm), and the session's family never forks.
+   */
   private issuePair(
     user: AuthUser,
     sid: string,
-    refreshJti: string,
+    refresh: Successor,
     authTime: number,
-    event: 'token.issued' | 'token.refreshed',
+    event: 'token.issued' | 'token.refreshed' | 'refresh.replayed',
     request: ClientRequest | undefined,
   ): TokenPair {
-    const { accessTokenTtlSeconds, refreshTokenTtlSeconds, clock } = this.config;
-    const accessJti = randomId();
+    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.config;
+    const accessJti = accessJtiOf(refresh.jti);
     this.audit.emit(event, { token: { sub: user.sub, sid, jti: accessJti }, request });
+    const atMs = refresh.issuedAtMs;
     // No token of a capped session may outlive the cap.
     const left =
-      this.sessionDeadline({ auth_time: authTime, iat: authTime }) - Math.floor(clock.now() / 1000);
+      this.sessionDeadline({ auth_time: authTime, iat: authTime }) - Math.floor(atMs / 1000);
     const accessTtl = Math.min(accessTokenTtlSeconds, left);
+    const refreshTtl = Math.min(refreshTokenTtlSeconds, left);
     return {
-      access_token: this.sign('access', user, sid, accessJti, accessTtl, authTime),
-      refresh_token: this.sign(
-        'refresh',
-        user,
-        sid,
-        refreshJti,
-        Math.min(refreshTokenTtlSeconds, left),
-        authTime,
-      ),
+      access_token: this.sign('access', user, sid, accessJti, accessTtl, authTime, atMs),
+      refresh_token: this.sign('refresh', user, sid, refresh.jti, refreshTtl, authTime, atMs),
       token_type: 'Bearer',
       expires_in: accessTtl,
     };
@@ -243,8 +254,8 @@ export class AuthService {
     jti: string,
     ttlSeconds: number,
     authTime: number,
+    nowMs = this.config.clock.now(),
   ): string {
-    const nowMs = this.config.clock.now();
     const now = Math.floor(nowMs / 1000);
     const custom = use === 'access' ? this.customClaims(user) : {};
     const claims: TokenClaims = {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RevocationStore, TokenRef } from '../../src/index';
+import type { RevocationStore, RotationResult, Successor, TokenRef } from '../../src/index';
 import { type TestClock } from './test-clock';
 
 export interface StoreUnderTest {
@@ -17,6 +17,9 @@ const ref = (overrides: Partial<TokenRef> = {}): TokenRef => ({
   ...overrides,
 });
 
+/** A rotation's successor issued `atMs` (default now). */
+const successor = (atMs = Date.now()): Successor => ({ jti: randomUUID(), issuedAtMs: atMs });
+
 /** Every RevocationStore implementation must pass this suite. */
 export function revocationStoreContract(
   setup: () => Promise<StoreUnderTest>,
@@ -24,6 +27,9 @@ export function revocationStoreContract(
 ): void {
   let t: StoreUnderTest;
   beforeAll(async () => (t = await setup()));
+  /** The outcome of one rotation, without a grace window unless given one. */
+  const rotate = async (token: TokenRef, next = successor(), graceMs = 0) =>
+    (await t.store.rotate(token, next, 120_000, graceMs)).outcome;
   afterAll(teardown);
 
   it('knows nothing of a fresh token', async () => {
@@ -43,12 +49,73 @@ export function revocationStoreContract(
     const first = ref();
     await t.store.startSession(first.sid, first.jti, 120_000);
     expect(await t.store.isRevoked(first)).toBe(false);
-    const next = randomUUID();
-    expect(await t.store.rotate(first, next, 120_000)).toBe('rotated');
-    expect(await t.store.rotate(first, randomUUID(), 120_000)).toBe('reused');
+    const next = successor();
+    expect(await t.store.rotate(first, next, 120_000, 0)).toEqual({
+      outcome: 'rotated',
+      successor: next,
+    });
+    expect(await rotate(first)).toBe('reused');
     // The replacement dies with the session.
-    expect(await t.store.rotate({ ...first, jti: next }, randomUUID(), 120_000)).toBe('revoked');
+    expect(await rotate({ ...first, jti: next.jti })).toBe('revoked');
     expect(await t.store.isRevoked({ ...first, jti: randomUUID() })).toBe(true);
+  });
+
+  it('hands the same successor to a replay within the grace window, and changes nothing', async () => {
+    const first = ref();
+    await t.store.startSession(first.sid, first.jti, 120_000);
+    const next = successor();
+    await t.store.rotate(first, next, 120_000, 30_000);
+    for (const after of [0, 1, 30_000]) {
+      const replay = await t.store.rotate(
+        first,
+        successor(next.issuedAtMs + after),
+        120_000,
+        30_000,
+      );
+      expect(replay).toEqual({ outcome: 'replayed', successor: next });
+    }
+    expect(await t.store.isRevoked(first)).toBe(false);
+    // The successor is still the one expected next: its holder rotates as usual.
+    expect(await rotate({ ...first, jti: next.jti }, successor(), 30_000)).toBe('rotated');
+  });
+
+  it('treats a replay after the window as reuse, and revokes the session', async () => {
+    const first = ref();
+    await t.store.startSession(first.sid, first.jti, 120_000);
+    const next = successor();
+    await t.store.rotate(first, next, 120_000, 30_000);
+    expect(await rotate(first, successor(next.issuedAtMs + 30_001), 30_000)).toBe('reused');
+    expect(await rotate({ ...first, jti: next.jti }, successor(), 30_000)).toBe('revoked');
+  });
+
+  it('forgets the grace once the successor rotates: the first token is then reuse', async () => {
+    const first = ref();
+    await t.store.startSession(first.sid, first.jti, 120_000);
+    const second = successor();
+    await t.store.rotate(first, second, 120_000, 30_000);
+    await t.store.rotate({ ...first, jti: second.jti }, successor(), 120_000, 30_000);
+    expect(await rotate(first, successor(), 30_000)).toBe('reused');
+  });
+
+  it('has no grace with a window of 0', async () => {
+    const first = ref();
+    await t.store.startSession(first.sid, first.jti, 120_000);
+    const next = successor();
+    await t.store.rotate(first, next, 120_000, 0);
+    expect(await rotate(first, successor(next.issuedAtMs), 0)).toBe('reused');
+  });
+
+  it('replays nothing for a session or user revoked since the rotation', async () => {
+    const bySession = ref();
+    await t.store.startSession(bySession.sid, bySession.jti, 120_000);
+    await t.store.rotate(bySession, successor(), 120_000, 30_000);
+    await t.store.revokeSession(bySession.sid, 120_000);
+    expect(await rotate(bySession, successor(), 30_000)).toBe('revoked');
+    const byUser = ref({ issuedAtMs: Date.now() - 1000 });
+    await t.store.startSession(byUser.sid, byUser.jti, 120_000);
+    await t.store.rotate(byUser, successor(), 120_000, 30_000);
+    await t.store.revokeUser(byUser.sub, Date.now(), 120_000);
+    expect(await rotate(byUser, successor(), 30_000)).toBe('revoked');
   });
 
   it('knows which sessions it holds live: started and rotated yes, revoked or unknown no', async () => {
@@ -56,26 +123,34 @@ export function revocationStoreContract(
     expect(await t.store.hasLiveSession(token.sid)).toBe(false);
     await t.store.startSession(token.sid, token.jti, 60_000);
     expect(await t.store.hasLiveSession(token.sid)).toBe(true);
-    await t.store.rotate(token, randomUUID(), 60_000);
+    await rotate(token);
     expect(await t.store.hasLiveSession(token.sid)).toBe(true);
     await t.store.revokeSession(token.sid, 60_000);
     expect(await t.store.hasLiveSession(token.sid)).toBe(false);
   });
 
   it('refuses to rotate a session it has no record of', async () => {
-    expect(await t.store.rotate(ref(), randomUUID(), 60_000)).toBe('unknown');
+    expect(await rotate(ref())).toBe('unknown');
   });
 
   it('lets exactly one of 50 concurrent rotations of one token win', async () => {
     const token = ref();
     await t.store.startSession(token.sid, token.jti, 60_000);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => t.store.rotate(token, randomUUID(), 60_000)),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, () => rotate(token)));
     expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
-    expect(
-      results.filter((r) => r === 'rotated' || r === 'reused' || r === 'revoked'),
-    ).toHaveLength(50);
+    expect(results.filter((r) => r === 'reused' || r === 'revoked')).toHaveLength(49);
+  });
+
+  it('with a grace window, gives 50 concurrent rotations of one token one successor', async () => {
+    const token = ref();
+    await t.store.startSession(token.sid, token.jti, 60_000);
+    const results: RotationResult[] = await Promise.all(
+      Array.from({ length: 50 }, () => t.store.rotate(token, successor(), 60_000, 30_000)),
+    );
+    expect(results.filter((r) => r.outcome === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'replayed')).toHaveLength(49);
+    const successors = new Set(results.map((r) => 'successor' in r && JSON.stringify(r.successor)));
+    expect(successors.size).toBe(1);
   });
 
   it('revokes a session for as long as its record lives, or the given TTL when it has none', async () => {
@@ -88,7 +163,7 @@ export function revocationStoreContract(
     await t.store.revokeSession(unknown.sid, 600_000);
     expect(await t.store.isRevoked(unknown)).toBe(true);
     expect(await t.ttlOf('s', unknown.sid)).toBeGreaterThan(590_000);
-    expect(await t.store.rotate(unknown, randomUUID(), 60_000)).toBe('revoked');
+    expect(await rotate(unknown)).toBe('revoked');
   });
 
   it('revokes every token of a user issued up to the mark, and none issued after', async () => {
@@ -114,6 +189,6 @@ export function revocationStoreContract(
     const token = ref({ issuedAtMs: Date.now() - 1000 });
     await t.store.startSession(token.sid, token.jti, 60_000);
     await t.store.revokeUser(token.sub, Date.now(), 60_000);
-    expect(await t.store.rotate(token, randomUUID(), 60_000)).toBe('revoked');
+    expect(await rotate(token)).toBe('revoked');
   });
 }
