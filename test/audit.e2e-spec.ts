@@ -79,6 +79,10 @@ describe('audit trail (default sink: JSON lines through Nest logger)', () => {
     ).body as Pair;
     await send(demo.http.post('/auth/refresh'))
       .send({ refresh_token: first.refresh_token })
+      .expect(200); // a retry within the grace window
+    demo.clock.advance(31);
+    await send(demo.http.post('/auth/refresh'))
+      .send({ refresh_token: first.refresh_token })
       .expect(401); // reuse: the session is ended
     await send(demo.http.get('/protected'), `${second.access_token}x`).expect(401);
     const carol = (await login('carol', PASSWORDS.carol).expect(200)).body as Pair;
@@ -103,6 +107,7 @@ describe('audit trail (default sink: JSON lines through Nest logger)', () => {
     ['login.failed', 'AUTH_INVALID_CREDENTIALS', {}],
     ['token.issued', undefined, { sub: '1', sid: expect.any(String), jti: expect.any(String) }],
     ['token.refreshed', undefined, { sub: '1', sid: expect.any(String), jti: expect.any(String) }],
+    ['refresh.replayed', undefined, { sub: '1', sid: expect.any(String), jti: expect.any(String) }],
     [
       'refresh.reused',
       'AUTH_REFRESH_REUSED',

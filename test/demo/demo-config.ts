@@ -32,11 +32,11 @@ export interface DemoConfig {
 export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const duration = (name: string): number | undefined => {
+  const duration = (name: string, zero = false): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === undefined || seconds === 0)
+    if (seconds === undefined || (seconds === 0 && !zero))
       problems.push(`${name} must be seconds or a duration such as 15m or 7d`);
     return seconds;
   };
@@ -64,6 +64,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
     accessTokenTtlSeconds: accessTtl,
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
+    refreshGraceSeconds: duration('REFRESH_GRACE', true),
     tokenLocation: tokenLocationFromEnv(env.TOKEN_LOCATION, problems),
     cookies: {
       secure: env.COOKIE_SECURE !== 'false',

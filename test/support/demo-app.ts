@@ -29,12 +29,14 @@ export interface RunningDemo {
 export interface DemoOverrides {
   auth?: Partial<DemoConfig['auth']>;
   logger?: false | LoggerService;
+  /** The clock to run on: another instance's, to restart "the same app" at the same instant. */
+  clock?: TestClock;
 }
 
 /** Boots the real demo app on an ephemeral port, with a fresh random secret and a hand-driven clock. */
 export async function startDemo(
   given: NodeJS.ProcessEnv = {},
-  { auth, logger = false }: DemoOverrides = {},
+  { auth, logger = false, clock = new TestClock() }: DemoOverrides = {},
 ): Promise<RunningDemo> {
   // Suites log in far more than 5 times a minute from one address; the limit has its own tests.
   // The e2e-fastify Jest project runs the same suites on Fastify.
@@ -46,7 +48,6 @@ export async function startDemo(
   };
   const secret = env.JWT_SECRET ?? randomBytes(48).toString('base64url');
   const asymmetric = Boolean(env.JWT_PRIVATE_KEY || env.JWT_PRIVATE_KEY_FILE);
-  const clock = new TestClock();
   const config = loadDemoConfig(asymmetric ? env : { ...env, JWT_SECRET: secret });
   const app = await createDemoApp({
     config: { ...config, auth: { ...config.auth, ...auth } },

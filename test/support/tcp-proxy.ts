@@ -1,14 +1,18 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-/** How the proxy treats traffic: passes it, cuts every connection, or accepts and never answers. */
-export type ProxyMode = 'pass' | 'cut' | 'blackhole';
+/**
+ * How the proxy treats traffic: passes it, cuts every connection, accepts and never answers, or
+ * passes requests on but holds the replies (the server acts, the client never hears).
+ */
+export type ProxyMode = 'pass' | 'cut' | 'blackhole' | 'hold-replies';
 
 /**
  * A TCP proxy on a loopback port in front of a server (Redis), whose failure mode the test
  * picks: `cut` closes every connection and refuses new ones; `blackhole` accepts connections
- * and holds every byte both ways, as a hung server (or one stopped with SIGSTOP) would, until
- * `pass` lets them through again.
+ * and holds every byte both ways, as a hung server (or one stopped with SIGSTOP) would;
+ * `hold-replies` holds only the server's bytes, as a network that loses answers would; `pass`
+ * lets everything held through again.
  */
 export class TcpProxy {
   private mode: ProxyMode = 'pass';
@@ -33,13 +37,7 @@ export class TcpProxy {
 
   set(mode: ProxyMode): void {
     this.mode = mode;
-    for (const pair of this.pairs) {
-      for (const socket of pair) {
-        if (mode === 'cut') socket.destroy();
-        else if (mode === 'blackhole') socket.pause();
-        else socket.resume();
-      }
-    }
+    for (const pair of this.pairs) this.apply(pair);
   }
 
   async close(): Promise<void> {
@@ -59,9 +57,18 @@ export class TcpProxy {
     };
     client.on('error', forget).on('close', forget);
     upstream.on('error', forget).on('close', forget);
-    // Paused streams keep their bytes (in the kernel's buffers) until resumed.
     client.pipe(upstream);
     upstream.pipe(client);
-    if (this.mode === 'blackhole') pair.forEach((socket) => socket.pause());
+    this.apply(pair);
+  }
+
+  /** Puts one connection in the current mode. */
+  private apply([client, upstream]: [Socket, Socket]): void {
+    if (this.mode === 'cut') return void [client, upstream].forEach((socket) => socket.destroy());
+    // A paused socket is not read: its bytes wait in the kernel's buffers until resumed.
+    if (this.mode === 'blackhole') client.pause();
+    else client.resume();
+    if (this.mode === 'blackhole' || this.mode === 'hold-replies') upstream.pause();
+    else upstream.resume();
   }
 }
