@@ -62,7 +62,7 @@ describe('resolveAuthConfig', () => {
     'a'.repeat(64),
   ])('refuses the placeholder secret %j, without repeating it', (secret) => {
     const problems = problemsOf({ secret });
-    expect(problems.some((p) => /placeholder|distinct/.test(p))).toBe(true);
+    expect(problems.some((p) => /placeholder|distinct|public lists/.test(p))).toBe(true);
     if (secret.length > 8) expect(problems.join(' ')).not.toContain(secret);
   });
 
@@ -87,7 +87,8 @@ describe('resolveAuthConfig', () => {
     [{ trustProxy: 'yes' }, 'trustProxy must be'],
     [{ auditSink: {} }, 'auditSink must have'],
     [{ inspectRequest: 'check' }, 'inspectRequest must be a function'],
-    [{ cookies: { csrfSecret: 'short' } }, 'csrfSecret must be at least 32'],
+    [{ cookies: { csrfSecret: 'short' } }, 'csrfSecret is shorter than 32 bytes'],
+    [{ cookies: { csrfSecret: 'abcdefghijklmnopqrstuvwxyz123456' } }, 'csrfSecret is guessable'],
     [{ cookies: { allowedOrigins: ['https://a.example/path'] } }, 'cookies.allowedOrigins must'],
     [{ connections: { recheckSeconds: 0 } }, 'connections.recheckSeconds must'],
     [{ revocation: { redis: 'localhost:6379' } }, 'it was given a string that is not one'],

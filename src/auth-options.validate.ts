@@ -26,6 +26,7 @@ import { type Clock, SystemClock } from './common/clock';
 import { kindOf } from './common/kind-of';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
+import { GENERATE_SECRET, secretWeakness } from './keys/secret-strength';
 import { CacheManagerRevocationStore } from './revocation/cache-manager-revocation.store';
 import { RevocationStore } from './revocation/revocation-store';
 import type { RateLimitStore } from './rate-limit/rate-limit.store';
@@ -282,7 +283,8 @@ function resolveTransport(
   let csrfKey = randomBytes(32);
   if (csrfSecret !== undefined) {
     csrfKey = Buffer.from(csrfSecret);
-    if (csrfKey.length < 32) problems.push('cookies.csrfSecret must be at least 32 random bytes');
+    const weakness = csrfKey.length < 32 ? 'is shorter than 32 bytes' : secretWeakness(csrfKey);
+    if (weakness) problems.push(`cookies.csrfSecret ${weakness}; ${GENERATE_SECRET}`);
   } else if (tokenLocation.includes('cookies')) {
     problems.push(
       'cookies.csrfSecret is required with the cookie transport (32+ random bytes, the same on every instance)',

@@ -15,6 +15,7 @@ import {
   type KeyOptions,
 } from '../auth-options.interface';
 import { InvalidTokenError } from '../errors/auth.errors';
+import { GENERATE_SECRET, secretWeakness, utf8 } from './secret-strength';
 
 /** A key imported once at start-up: jsonwebtoken re-parses strings and PEMs on every call otherwise. */
 export interface RingKey {
@@ -82,27 +83,6 @@ export class KeyRing {
   }
 }
 
-/** Values seen in tutorials and .env examples; a secret equal to one of them is public. */
-const PLACEHOLDER_SECRETS = new Set([
-  'secret',
-  'secretkey',
-  'mysecret',
-  'supersecret',
-  'yoursecretkey',
-  'yoursecret',
-  'jwtsecret',
-  'yourjwtsecret',
-  'your256bitsecret',
-  'changeme',
-  'changethis',
-  'password',
-  'default',
-  'test',
-  'example',
-]);
-/** Words of a human-made secret; a random one contains none of them by chance. */
-const PLACEHOLDER_PATTERN =
-  /change.?(me|this|it)|placeholder|replace.?(me|this)|your.{0,24}(secret|key)|(super|my|jwt).?secret|secret.?key|for.?production|example/i;
 const HMAC_MIN_BYTES: Partial<Record<JwtAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 const EC_CURVES: Partial<Record<JwtAlgorithm, string>> = {
   ES256: 'prime256v1',
@@ -210,15 +190,8 @@ function importSecret(
       `${name}: the secret is ${bytes.length} bytes; ${alg} needs at least ${minBytes} random bytes`,
     );
   }
-  const text = bytes.toString('utf8');
-  const normalized = text.toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (PLACEHOLDER_SECRETS.has(normalized) || PLACEHOLDER_PATTERN.test(text)) {
-    problems.push(
-      `${name}: the secret is a well-known placeholder; generate one with \`openssl rand -base64 48\``,
-    );
-  } else if (new Set(bytes).size < 8) {
-    problems.push(`${name}: the secret repeats too few distinct bytes to be random`);
-  }
+  const weakness = secretWeakness(bytes);
+  if (weakness) problems.push(`${name}: the secret ${weakness}; ${GENERATE_SECRET}`);
   return { signingKey: key, verificationKey: key };
 }
 
@@ -305,15 +278,6 @@ function material(
     }
   }
   return input;
-}
-
-/** The bytes as text, or undefined when they are not UTF-8 (random secret bytes, DER). */
-function utf8(bytes: Buffer): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 function parseKey(
