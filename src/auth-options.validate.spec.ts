@@ -73,6 +73,8 @@ describe('resolveAuthConfig', () => {
     [{ refreshTokenTtlSeconds: -1 }, 'refreshTokenTtlSeconds must be'],
     [{ clockToleranceSeconds: -1 }, 'clockToleranceSeconds must be'],
     [{ clockToleranceSeconds: 3600 }, 'at most 300'],
+    [{ refreshGraceSeconds: 301 }, 'refreshGraceSeconds (301) must be at most 300'],
+    [{ refreshGraceSeconds: -1 }, 'refreshGraceSeconds must be'],
     [{ issuer: '' }, 'issuer is required'],
     [{ issuer: undefined }, 'issuer is required'],
     [{ audience: '  ' }, 'audience is required'],

@@ -148,20 +148,16 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     'clockToleranceSeconds',
     problems,
     0,
+    300,
   );
-  if (tolerance !== undefined && tolerance > 300) {
-    problems.push(`clockToleranceSeconds (${tolerance}) must be at most 300`);
-  }
   const grace = seconds(
     options.refreshGraceSeconds,
     DEFAULT_REFRESH_GRACE_SECONDS,
     'refreshGraceSeconds',
     problems,
     0,
+    300,
   );
-  if (grace !== undefined && grace > 300) {
-    problems.push(`refreshGraceSeconds (${grace}) must be at most 300`);
-  }
   for (const hook of [
     'validateCredentials',
     'findUser',
@@ -396,10 +392,15 @@ function seconds(
   name: string,
   problems: string[],
   min: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min) {
     problems.push(`${name} must be a whole number of seconds, at least ${min}`);
+    return undefined;
+  }
+  if (value > max) {
+    problems.push(`${name} (${value}) must be at most ${max}`);
     return undefined;
   }
   return value;
