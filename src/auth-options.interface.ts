@@ -157,10 +157,16 @@ export interface RateLimit {
 
 /** Rate limit and lockout settings. */
 export interface RateLimitOptions {
-  /** Every route the rate-limit guard covers, per client. Default 1000 per 60 s; false: none. */
+  /**
+   * A limit on every route the rate-limit guard covers, per client and route. Off by default: it
+   * puts a counter (a store round trip with Redis) on every request of the app; opt in knowingly
+   * (the README gives its measured cost). `@NoRateLimit()` exempts a route.
+   */
   default?: RateLimit | false;
-  /** Routes marked `@LoginEndpoint()`, per client. Default 5 per 60 s; false: none. */
+  /** Routes marked `@LoginEndpoint()`, per client across them all. Default 5 per 60 s; false: none. */
   login?: RateLimit | false;
+  /** Routes marked `@RefreshEndpoint()`, per client across them all. Default 120 per 60 s; false: none. */
+  refresh?: RateLimit | false;
   /** Failed logins per username, from every address together. False turns lockout off. */
   lockout?: LockoutOptions | false;
   /** Your own counter store; wins over Redis. */

@@ -8,7 +8,7 @@ import {
   DEFAULT_SESSION_MAX_AGE_SECONDS,
   DEFAULT_LOCKOUT,
   DEFAULT_LOGIN_RATE_LIMIT,
-  DEFAULT_RATE_LIMIT,
+  DEFAULT_REFRESH_RATE_LIMIT,
 } from './auth.constants';
 import type {
   AuthModuleOptions,
@@ -76,6 +76,7 @@ export type ResolvedRevocationOptions = Omit<
 export interface ResolvedRateLimitOptions {
   default: RateLimit | false;
   login: RateLimit | false;
+  refresh: RateLimit | false;
   lockout: Required<LockoutOptions> | false;
   store?: RateLimitStore;
   failOpen: boolean;
@@ -218,9 +219,8 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
 }
 
 function resolveRateLimit(options: RateLimitOptions, problems: string[]): ResolvedRateLimitOptions {
-  const limit = (value: RateLimit | false | undefined, fallback: RateLimit, name: string) => {
-    if (value === false) return false;
-    const resolved = value ?? fallback;
+  const limit = (resolved: RateLimit | false, name: string) => {
+    if (resolved === false) return false;
     if (
       !Number.isSafeInteger(resolved.limit) ||
       resolved.limit < 1 ||
@@ -242,8 +242,9 @@ function resolveRateLimit(options: RateLimitOptions, problems: string[]): Resolv
       problems.push('rateLimit.lockout.maxLockSeconds must not be shorter than lockSeconds');
   }
   return {
-    default: limit(options.default, DEFAULT_RATE_LIMIT, 'default'),
-    login: limit(options.login, DEFAULT_LOGIN_RATE_LIMIT, 'login'),
+    default: options.default === undefined ? false : limit(options.default, 'default'),
+    login: limit(options.login ?? DEFAULT_LOGIN_RATE_LIMIT, 'login'),
+    refresh: limit(options.refresh ?? DEFAULT_REFRESH_RATE_LIMIT, 'refresh'),
     lockout,
     ...(options.store && { store: options.store }),
     failOpen: options.failOpen === true,

@@ -31,7 +31,8 @@ export const RANDOM_ID_BYTES = 16;
 
 /** Per client: the seed's 5 logins a minute, and a ceiling for everything else. */
 export const DEFAULT_LOGIN_RATE_LIMIT = { limit: 5, ttlSeconds: 60 };
-export const DEFAULT_RATE_LIMIT = { limit: 1000, ttlSeconds: 60 };
+/** Per client, across every `@RefreshEndpoint()`: a client refreshes once per access lifetime. */
+export const DEFAULT_REFRESH_RATE_LIMIT = { limit: 120, ttlSeconds: 60 };
 /** 5 failures in 15 minutes lock a username for 1 minute, then 2, 4, ... up to 15. */
 export const DEFAULT_LOCKOUT = {
   maxFailures: 5,

@@ -25,7 +25,12 @@ export {
 } from './audit/audit-event';
 export { AuditService, type AuditDetails } from './audit/audit.service';
 export { ClientResolver, type ClientInfo, type ClientRequest } from './common/client';
-export { LoginEndpoint, NoRateLimit, RateLimitGuard } from './rate-limit/rate-limit.guard';
+export {
+  LoginEndpoint,
+  NoRateLimit,
+  RateLimitGuard,
+  RefreshEndpoint,
+} from './rate-limit/rate-limit.guard';
 export { RateLimitService } from './rate-limit/rate-limit.service';
 export { MemoryRateLimitStore, RateLimitStore, type HitCount } from './rate-limit/rate-limit.store';
 export { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
@@ -40,7 +45,7 @@ export {
   DEFAULT_SESSION_MAX_AGE_SECONDS,
   DEFAULT_LOCKOUT,
   DEFAULT_LOGIN_RATE_LIMIT,
-  DEFAULT_RATE_LIMIT,
+  DEFAULT_REFRESH_RATE_LIMIT,
   REFRESH_TOKEN_TYP,
 } from './auth.constants';
 export { Clock, SystemClock } from './common/clock';

@@ -42,6 +42,25 @@ describe('login rate limit (LOGIN_RATE_LIMIT=5/60s)', () => {
   });
 });
 
+describe('refresh rate limit (REFRESH_RATE_LIMIT=3/60s), and no limit elsewhere by default', () => {
+  let demo: RunningDemo;
+  beforeAll(async () => (demo = await startDemo({ REFRESH_RATE_LIMIT: '3/60s' })));
+  afterAll(() => demo.close());
+
+  it('counts every refresh attempt per client, junk included, and answers the 4th with 429', async () => {
+    const { refresh_token, access_token } = await demo.login('alice');
+    await demo.http.post('/auth/refresh').send({ refresh_token: 'junk' }).expect(401);
+    await demo.http.post('/auth/refresh').send({ refresh_token: 'junk' }).expect(401);
+    await demo.http.post('/auth/refresh').send({ refresh_token }).expect(200);
+    const res = await demo.http.post('/auth/refresh').send({ refresh_token }).expect(429);
+    expect(res.body.code).toBe('AUTH_RATE_LIMITED');
+    // Routes without a marker have no limit unless the app asks for one (rateLimit.default).
+    for (let i = 0; i < 20; i++) {
+      await demo.http.get('/protected').set('Authorization', `Bearer ${access_token}`).expect(200);
+    }
+  });
+});
+
 describe('login rate limit behind one trusted proxy (TRUST_PROXY=true)', () => {
   let demo: RunningDemo;
   beforeAll(

@@ -26,14 +26,14 @@ describeWithRedis.each([
     await deleteKeys(prefix);
   });
 
-  /** A demo on Redis through the proxy; no request rate limit, so rotation is the first call. */
+  /** A demo on Redis through the proxy; no refresh limit, so rotation is the first store call. */
   async function demoWithGrace(grace: string): Promise<RunningDemo> {
     const demo = await startDemo({
       REDIS_URL: proxy.url,
       REVOCATION_STORE: store,
       REDIS_KEY_PREFIX: prefix,
       REVOCATION_TIMEOUT_MS: '300',
-      RATE_LIMIT: 'off',
+      REFRESH_RATE_LIMIT: 'off',
       REFRESH_GRACE: grace,
     });
     demos.push(demo);

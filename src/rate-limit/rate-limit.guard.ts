@@ -19,10 +19,16 @@ import type { RateLimitService } from './rate-limit.service';
 
 /** Exempts a route (or controller) from every limit: health checks, for instance. */
 export const NoRateLimit = (): MethodDecorator & ClassDecorator =>
-  SkipThrottle({ default: true, login: true });
+  SkipThrottle({ default: true, login: true, refresh: true });
 
 /** Marks the route that checks credentials: it gets the (much lower) login limit per client. */
 export const LoginEndpoint = Reflector.createDecorator<true>({ transform: () => true });
+
+/** Marks the route that exchanges refresh tokens: it gets the refresh limit per client. */
+export const RefreshEndpoint = Reflector.createDecorator<true>({ transform: () => true });
+
+/** @nestjs/throttler's metadata key for `@SkipThrottle()` (not exported by the package). */
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
 
 /**
  * @nestjs/throttler's guard, with the client read through `trustProxy`, and refusals as coded
@@ -31,6 +37,9 @@ export const LoginEndpoint = Reflector.createDecorator<true>({ transform: () => 
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  /** Whether any limit applies to a handler: its metadata never changes, so once per handler. */
+  private readonly limitedHandlers = new WeakMap<object, boolean>();
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -49,9 +58,24 @@ export class RateLimitGuard extends ThrottlerGuard {
     }
   }
 
-  /** Contexts without a client to count (RPC, a plugin's own) are not limited here. */
+  /**
+   * Skips, before any of throttler's per-request work, handlers no limit applies to (most, with
+   * the default limit off), decided once per handler; and contexts without a client to count
+   * (RPC, a plugin's own).
+   */
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    return Promise.resolve(!authTarget(context).request);
+    const handler = context.getHandler();
+    let limited = this.limitedHandlers.get(handler);
+    if (limited === undefined) {
+      const targets = [handler, context.getClass()];
+      limited = this.throttlers.some(
+        ({ name, skipIf }) =>
+          !this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets) &&
+          !skipIf?.(context),
+      );
+      this.limitedHandlers.set(handler, limited);
+    }
+    return Promise.resolve(!limited || !authTarget(context).request);
   }
 
   /** The request (HTTP, GraphQL over HTTP, a socket's handshake) and where headers go, if anywhere. */
@@ -82,11 +106,12 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
-/** The throttler's options from ours: a `default` limit on every route, a `login` one on marked routes. */
+/**
+ * The throttler's options from ours: `login` and `refresh` limits on the routes marked for them
+ * (one count per client across every such route), and the app-wide `default` only when asked for.
+ */
 export function throttlerOptions({ rateLimit }: AuthConfig): ThrottlerModuleOptions {
   const reflector = new Reflector();
-  const isLogin = (context: ExecutionContext) =>
-    reflector.getAllAndOverride(LoginEndpoint, [context.getHandler(), context.getClass()]) === true;
   const throttlers = [];
   if (rateLimit.default) {
     const { limit, ttlSeconds } = rateLimit.default;
@@ -94,15 +119,20 @@ export function throttlerOptions({ rateLimit }: AuthConfig): ThrottlerModuleOpti
     // still says when to come back (Retry-After).
     throttlers.push({ name: 'default', limit, ttl: ttlSeconds * 1000, setHeaders: false });
   }
-  if (rateLimit.login) {
-    const { limit, ttlSeconds } = rateLimit.login;
+  for (const [name, marker] of [
+    ['login', LoginEndpoint],
+    ['refresh', RefreshEndpoint],
+  ] as const) {
+    const chosen = rateLimit[name];
+    if (!chosen) continue;
     throttlers.push({
-      name: 'login',
-      limit,
-      ttl: ttlSeconds * 1000,
-      skipIf: (context: ExecutionContext) => !isLogin(context),
-      // One count per client across every login route (throttler's default is per route).
-      generateKey: (_context: ExecutionContext, tracker: string) => `login:${tracker}`,
+      name,
+      limit: chosen.limit,
+      ttl: chosen.ttlSeconds * 1000,
+      skipIf: (context: ExecutionContext) =>
+        reflector.getAllAndOverride(marker, [context.getHandler(), context.getClass()]) !== true,
+      // One count per client across every marked route (throttler's default is per route).
+      generateKey: (_context: ExecutionContext, tracker: string) => `${name}:${tracker}`,
     });
   }
   return { throttlers, setHeaders: true };

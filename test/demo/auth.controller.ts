@@ -10,6 +10,7 @@ import {
   CurrentUser,
   extractBearerToken,
   LoginEndpoint,
+  RefreshEndpoint,
   NoTokenRenewal,
   MAX_TOKEN_LENGTH,
   Public,
@@ -69,6 +70,7 @@ export class AuthController {
    */
   @Public()
   @Post('refresh')
+  @RefreshEndpoint()
   @HttpCode(200)
   @Header('Cache-Control', NO_STORE)
   async refresh(

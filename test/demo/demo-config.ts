@@ -79,6 +79,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     rateLimit: {
       default: rateFromEnv('RATE_LIMIT', env, problems),
       login: rateFromEnv('LOGIN_RATE_LIMIT', env, problems),
+      refresh: rateFromEnv('REFRESH_RATE_LIMIT', env, problems),
       lockout: lockoutFromEnv(env.LOGIN_LOCKOUT, problems),
     },
     trustProxy: trustProxyFromEnv(env.TRUST_PROXY, problems),

@@ -38,11 +38,13 @@ export async function startDemo(
   given: NodeJS.ProcessEnv = {},
   { auth, logger = false, clock = new TestClock() }: DemoOverrides = {},
 ): Promise<RunningDemo> {
-  // Suites log in far more than 5 times a minute from one address; the limit has its own tests.
+  // Suites log in and refresh far more than the limits allow from one address; the limits have
+  // their own tests.
   // The e2e-fastify Jest project runs the same suites on Fastify.
   const adapter = (globalThis as { DEMO_ADAPTER?: string }).DEMO_ADAPTER;
   const env: NodeJS.ProcessEnv = {
     LOGIN_RATE_LIMIT: '10000/60s',
+    REFRESH_RATE_LIMIT: '10000/60s',
     ...(adapter && { HTTP_ADAPTER: adapter }),
     ...given,
   };
