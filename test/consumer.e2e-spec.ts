@@ -38,7 +38,7 @@ import 'reflect-metadata';
 import { Body, Controller, Delete, Get, HttpCode, Module, Post, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  AuthModule, AuthService, CurrentUser, LoginEndpoint, Public, Roles,
+  AuthModule, AuthService, CurrentUser, LoginEndpoint, Public, RefreshEndpoint, Roles,
   type AuthPrincipal, type ClientRequest,
 } from '${manifest.name}';
 
