@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { MemoryRevocationStore, SystemClock } from '../src/index';
+import { MemoryRevocationStore } from '../src/index';
+import { SystemClock } from '../src/common/clock';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

@@ -1,5 +1,5 @@
 export { AuthModule } from './auth.module';
-export { AUTH_MODULE_OPTIONS, type AuthModuleExtras } from './auth.module-definition';
+export type { AuthModuleExtras } from './auth.module-definition';
 export {
   SUPPORTED_ALGORITHMS,
   type AuthModuleOptions,
@@ -23,33 +23,17 @@ export {
   type AuditEvent,
   type AuditEventName,
 } from './audit/audit-event';
-export { AuditService, type AuditDetails } from './audit/audit.service';
-export { ClientResolver, type ClientInfo, type ClientRequest } from './common/client';
+export type { ClientInfo, ClientRequest } from './common/client';
 export {
   LoginEndpoint,
   NoRateLimit,
   RateLimitGuard,
   RefreshEndpoint,
 } from './rate-limit/rate-limit.guard';
-export { RateLimitService } from './rate-limit/rate-limit.service';
 export { MemoryRateLimitStore, RateLimitStore, type HitCount } from './rate-limit/rate-limit.store';
 export { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
-export { AuthConfig } from './auth-options.validate';
-export {
-  ACCESS_TOKEN_TYP,
-  DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
-  DEFAULT_CLOCK_TOLERANCE_SECONDS,
-  DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
-  MAX_TOKEN_LENGTH,
-  NEW_TOKEN_HEADER,
-  DEFAULT_SESSION_MAX_AGE_SECONDS,
-  DEFAULT_LOCKOUT,
-  DEFAULT_LOGIN_RATE_LIMIT,
-  DEFAULT_REFRESH_RATE_LIMIT,
-  REFRESH_TOKEN_TYP,
-} from './auth.constants';
-export { Clock, SystemClock } from './common/clock';
-export { CookieTransport, CSRF_HEADER, type CookieSessionBody } from './cookies/cookie-transport';
+export { Clock } from './common/clock';
+export { CookieTransport, type CookieSessionBody } from './cookies/cookie-transport';
 export type {
   AuthRequest,
   Connection,
@@ -61,22 +45,18 @@ export { ConnectionAuth } from './context/connection-auth.service';
 export type { ConnectionErrorBody } from './context/connections';
 export { createSocketIoAdapter, createWsAdapter } from './context/socket-adapters';
 export { OptionalAuth } from './jwt/access-rule';
-export { parseDurationSeconds } from './common/duration';
 export {
   AuthConfigError,
   AuthError,
   InvalidTokenError,
   isAuthError,
-  TooManyRequestsError,
   type AuthErrorBody,
   type AuthErrorCode,
 } from './errors/auth.errors';
-export { AuthExceptionFilter } from './errors/auth-exception.filter';
 export { extractBearerToken } from './jwt/bearer-token';
-export { KeyRing, type PublicJwk, type RingKey } from './keys/key-ring';
+export type { PublicJwk } from './keys/key-ring';
 export { CurrentUser } from './jwt/current-user.decorator';
 export { JwtAuthGuard } from './jwt/jwt-auth.guard';
-export { JwtStrategy } from './jwt/jwt.strategy';
 export { Public } from './jwt/public.decorator';
 export { MemoryRevocationStore } from './revocation/memory-revocation.store';
 export {
@@ -97,9 +77,9 @@ export {
 } from './revocation/revocation-store';
 export { RevocationService } from './revocation/revocation.service';
 export { StoreHealthIndicator, type StoreHealth } from './revocation/store-health.indicator';
-export { RequiredRoles, Roles } from './roles/roles.decorator';
+export { Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
-export { NoTokenRenewal, SlidingSessionInterceptor } from './session/sliding-session.interceptor';
+export { NoTokenRenewal } from './session/sliding-session.interceptor';
 export { AuthService } from './tokens/auth.service';
 export type {
   AuthPrincipal,

@@ -14,8 +14,6 @@ import { lastValueFrom, type Observable } from 'rxjs';
 import request from 'supertest';
 import WebSocket from 'ws';
 import {
-  AuditService,
-  AuthExceptionFilter,
   AuthModule,
   AuthService,
   ConnectionAuth,
@@ -31,6 +29,8 @@ import {
   type AuthError,
   type AuthPrincipal,
 } from '../src/index';
+import { AuditService } from '../src/audit/audit.service';
+import { AuthExceptionFilter } from '../src/errors/auth-exception.filter';
 
 const USERS: Record<string, { sub: string; roles: string[] }> = {
   ann: { sub: 'ann', roles: ['admin'] },

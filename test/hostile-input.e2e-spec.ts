@@ -4,7 +4,7 @@ import { request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { Script } from 'node:vm';
 import { gzipSync } from 'node:zlib';
-import { MAX_TOKEN_LENGTH } from '../src/index';
+import { MAX_TOKEN_LENGTH } from '../src/auth.constants';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { decode, forgeHmac } from './support/forge';
 

@@ -1,7 +1,6 @@
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  parseDurationSeconds,
   SUPPORTED_ALGORITHMS,
   type AuthModuleOptions,
   type JwtAlgorithm,
@@ -12,6 +11,7 @@ import {
   type LockoutOptions,
   type RateLimit,
 } from '../../src/index';
+import { parseDurationSeconds } from '../../src/common/duration';
 
 /** Everything the demo reads from its environment, checked in one place. */
 export interface DemoConfig {
