@@ -2,11 +2,11 @@ import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditSink } from './audit/audit-event';
 import type { ClientRequest } from './common/client';
+export type { AuthUser } from './tokens/token-claims.interface';
 import type { Clock } from './common/clock';
 import type { RateLimitStore } from './rate-limit/rate-limit.store';
-import type { AuthPrincipal } from './tokens/token-claims.interface';
+import type { AuthPrincipal, AuthUser } from './tokens/token-claims.interface';
 import type { RevocationStore } from './revocation/revocation-store';
-import type { CacheManagerLike } from './revocation/cache-manager-revocation.store';
 
 /** Signing algorithms TokenGuard accepts; `none` is not one of them and never will be. */
 export const SUPPORTED_ALGORITHMS = [
@@ -25,14 +25,12 @@ export const SUPPORTED_ALGORITHMS = [
 ] as const;
 export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
-/** What the app knows about a user: the subject, its roles, and anything else it wants to carry. */
-export interface AuthUser {
-  sub: string;
-  roles: readonly string[];
-  [field: string]: unknown;
-}
-
 type MaybePromise<T> = T | Promise<T>;
+
+/** What TokenGuard needs of a cache-manager 7 cache (`CACHE_MANAGER`): its Keyv stores. */
+export interface CacheManagerLike {
+  stores: readonly unknown[];
+}
 
 /** A key as PEM text, a KeyObject, or a JWK (object, or JSON text). */
 export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;

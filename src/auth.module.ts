@@ -25,7 +25,7 @@ import { TokenVerifier } from './tokens/token.verifier';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { AuditSink, LoggerAuditSink } from './audit/audit-event';
 import { AuditService } from './audit/audit.service';
-import { ClientResolver } from './common/client';
+import { ClientResolver } from './context/client-resolver';
 import { RateLimitGuard, throttlerOptions, throttlerStorage } from './rate-limit/rate-limit.guard';
 import { MemoryRateLimitStore, RateLimitStore } from './rate-limit/rate-limit.store';
 import { RateLimitService } from './rate-limit/rate-limit.service';

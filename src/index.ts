@@ -3,6 +3,7 @@ export type { AuthModuleExtras } from './auth.module-definition';
 export {
   SUPPORTED_ALGORITHMS,
   type AuthModuleOptions,
+  type CacheManagerLike,
   type AuthUser,
   type JwtAlgorithm,
   type KeyMaterial,
@@ -61,7 +62,6 @@ export { Public } from './jwt/public.decorator';
 export { MemoryRevocationStore } from './revocation/memory-revocation.store';
 export {
   CacheManagerRevocationStore,
-  type CacheManagerLike,
   type CacheManagerRevocationStoreOptions,
   type KeyvLike,
 } from './revocation/cache-manager-revocation.store';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
-import { ClientResolver, type ClientRequest } from '../common/client';
+import type { ClientRequest } from '../common/client';
+import { ClientResolver } from '../context/client-resolver';
 import type { TokenClaims } from '../tokens/token-claims.interface';
 import type { AuthError } from '../errors/auth.errors';
 import { AuditSink, type AuditEvent, type AuditEventName } from './audit-event';

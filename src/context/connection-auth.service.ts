@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import { AuditService } from '../audit/audit.service';
-import { ClientResolver } from '../common/client';
+import { ClientResolver } from './client-resolver';
 import { AuthError, isAuthError, TooManyRequestsError } from '../errors/auth.errors';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard';

@@ -11,7 +11,8 @@ import {
 } from '@nestjs/throttler';
 import type { AuthConfig } from '../auth-options.validate';
 import { AuditService } from '../audit/audit.service';
-import { ClientResolver, type ClientRequest } from '../common/client';
+import type { ClientRequest } from '../common/client';
+import { ClientResolver } from '../context/client-resolver';
 import { authTarget } from '../context/auth-target';
 import { forContext } from '../context/socket-refusal';
 import { TooManyRequestsError } from '../errors/auth.errors';

@@ -1,5 +1,6 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { CacheManagerLike } from '../auth-options.interface';
 import { kindOf } from '../common/kind-of';
 import { AuthConfigError } from '../errors/auth.errors';
 import { KEYV_ENVELOPE, redisScripts, rotationResult } from './redis-scripts';
@@ -23,11 +24,6 @@ export interface KeyvLike {
   readonly store: unknown;
   readonly namespace?: string;
   readonly useKeyPrefix?: boolean;
-}
-
-/** What TokenGuard needs of a cache-manager 7 cache (`CACHE_MANAGER`): its Keyv stores. */
-export interface CacheManagerLike {
-  stores: readonly unknown[];
 }
 
 /** @keyv/redis's adapter, as far as TokenGuard uses it: its node-redis client and key naming. */

@@ -16,7 +16,8 @@ import {
 } from './token-claims.interface';
 import { TokenVerifier } from './token.verifier';
 import { AuditService } from '../audit/audit.service';
-import { ClientResolver, type ClientRequest } from '../common/client';
+import type { ClientRequest } from '../common/client';
+import { ClientResolver } from '../context/client-resolver';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** A renewed access token and when it expires (epoch seconds). */

@@ -1,4 +1,9 @@
-import type { AuthUser } from '../auth-options.interface';
+/** What the app knows about a user: the subject, its roles, and anything else it wants to carry. */
+export interface AuthUser {
+  sub: string;
+  roles: readonly string[];
+  [field: string]: unknown;
+}
 
 export type TokenUse = 'access' | 'refresh';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthModuleOptions } from '../auth-options.interface';
 import { resolveAuthConfig } from '../auth-options.validate';
-import { ClientResolver } from './client';
+import { ClientResolver } from './client-resolver';
 
 const resolver = (trustProxy?: AuthModuleOptions['trustProxy']) =>
   new ClientResolver(
