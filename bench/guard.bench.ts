@@ -6,7 +6,9 @@
  */
 import autocannon from 'autocannon';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { sign } from 'jsonwebtoken';
 import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -23,6 +25,9 @@ const CONNECTIONS = 50;
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
+const CEILING = join(__dirname, 'ceiling.js');
+/** Distinct tokens for the cache-miss target: twice what the verified-token cache holds. */
+const MISS_TOKENS = 20_000;
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
 const execFileAsync = promisify(execFile);
 
@@ -37,51 +42,69 @@ interface Target {
   name: string;
   url: string;
   token?: string;
-  /** Index of the unguarded target this one is compared with. */
-  baseline?: number;
+  /** A file of tokens, one per line, sent in turn: every request a different token (cache misses). */
+  tokensFile?: string;
+  /** Name of the ceiling target this one is compared with. */
+  ceiling?: string;
 }
 
+const ADAPTERS = ['express', 'fastify'] as const;
+
+/**
+ * Each adapter runs three processes: the ceiling (the demo's shell and routes without TokenGuard,
+ * bench/ceiling.ts), the demo on the memory store, the demo on Redis. TokenGuard runs with its
+ * defaults (limits on login and refresh only; BENCH_RATE_LIMIT adds the app-wide one).
+ */
 async function main(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
-  // TokenGuard's default limits (login, refresh: none on these routes). BENCH_RATE_LIMIT=1000000000/60s
-  // measures the opt-in app-wide limit (every request counted, the limit out of reach).
   const limits: Record<string, string> = process.env.BENCH_RATE_LIMIT
     ? { RATE_LIMIT: process.env.BENCH_RATE_LIMIT }
     : {};
-  const memory = await startServer(3301, { JWT_SECRET: secret, ...limits });
-  const redis = await startServer(3302, {
-    JWT_SECRET: secret,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    ...limits,
-  });
+  const servers: ChildProcess[] = [];
+  const targets: Target[] = [];
+  const tokensFile = join(tmpdir(), `tokenguard-bench-${process.pid}.tokens`);
+  writeFileSync(tokensFile, missTokens(secret, MISS_TOKENS).join('\n'));
   try {
-    const alice = await login(3301);
-    const aliceOnRedis = await login(3302);
-    // Each guarded target is compared with the unguarded route of the same server process.
-    const targets: Target[] = [
-      { name: 'unguarded GET /health', url: 'http://127.0.0.1:3301/health' },
-      {
-        name: 'GET /protected (memory store)',
-        url: 'http://127.0.0.1:3301/protected',
-        token: alice,
-        baseline: 0,
-      },
-      {
-        name: 'GET /admin/users (memory, roles)',
-        url: 'http://127.0.0.1:3301/admin/users',
-        token: alice,
-        baseline: 0,
-      },
-      { name: 'unguarded GET /health (Redis app)', url: 'http://127.0.0.1:3302/health' },
-      {
-        name: 'GET /protected (Redis store)',
-        url: 'http://127.0.0.1:3302/protected',
-        token: aliceOnRedis,
-        baseline: 3,
-      },
-    ];
+    for (const [index, adapter] of ADAPTERS.entries()) {
+      const port = 3301 + index * 10;
+      const env = { HTTP_ADAPTER: adapter, JWT_SECRET: secret, ...limits };
+      servers.push(
+        await startServer(port, { HTTP_ADAPTER: adapter }, CEILING),
+        await startServer(port + 1, env),
+        await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+      );
+      const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
+      const [memoryToken, redisToken] = [await login(port + 1), await login(port + 2)];
+      const ceiling = `${adapter}: ceiling`;
+      targets.push(
+        { name: `${ceiling} GET /health`, url: url(0, '/health') },
+        { name: `${ceiling} GET /admin/users`, url: url(0, '/admin/users') },
+        {
+          name: `${adapter}: public GET /health`,
+          url: url(1, '/health'),
+          ceiling: `${ceiling} GET /health`,
+        },
+        {
+          name: `${adapter}: full stack, memory`,
+          url: url(1, '/admin/users'),
+          token: memoryToken,
+          ceiling: `${ceiling} GET /admin/users`,
+        },
+        {
+          name: `${adapter}: full stack, Redis`,
+          url: url(2, '/admin/users'),
+          token: redisToken,
+          ceiling: `${ceiling} GET /admin/users`,
+        },
+        {
+          name: `${adapter}: cache misses, memory`,
+          url: url(1, '/admin/users'),
+          tokensFile,
+          ceiling: `${ceiling} GET /admin/users`,
+        },
+      );
+    }
     for (const target of targets) await load(target, 1); // warm-up: JIT, connections
     const results = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -89,10 +112,14 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round}/${ROUNDS} done\n`);
     }
     report(targets, results);
+  } finally {
+    servers.forEach((server) => server.kill());
+    rmSync(tokensFile, { force: true });
+    rmSync(`${tokensFile}.lua`, { force: true });
+  }
+  try {
     await storeLatency(secret, prefix, limits);
   } finally {
-    memory.kill();
-    redis.kill();
     const client = new Redis(REDIS_URL);
     const keys = await client.keys(`${prefix}*`);
     if (keys.length > 0) await client.del(...keys);
@@ -101,31 +128,64 @@ async function main(): Promise<void> {
   await measureMemory();
 }
 
+/**
+ * Access tokens for alice as TokenGuard issues them (claims, `typ`, HS256 with the app's key),
+ * each with its own jti and session: more than the verified-token cache holds (10,000), so each
+ * request verifies a signature. Revocation finds nothing for them, as for any live token.
+ */
+function missTokens(secret: string, count: number): string[] {
+  const nowMs = Date.now();
+  const now = Math.floor(nowMs / 1000);
+  return Array.from({ length: count }, () =>
+    sign(
+      {
+        iss: 'tokenguard-demo',
+        aud: 'tokenguard-demo-api',
+        sub: '1',
+        iat: nowMs / 1000,
+        nbf: now,
+        exp: now + 900,
+        jti: randomBytes(16).toString('base64url'),
+        sid: randomBytes(16).toString('base64url'),
+        token_use: 'access',
+        roles: ['admin'],
+        auth_time: now,
+      },
+      secret,
+      { algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } },
+    ),
+  );
+}
+
 function report(targets: Target[], results: Map<string, Run[]>): void {
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const rows = targets.map((t) => {
-    const runs = results.get(t.name) ?? [];
-    return {
-      name: t.name,
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      errors: runs.reduce((sum, r) => sum + r.errors, 0),
-    };
-  });
+  const rows = new Map(
+    targets.map((t) => {
+      const runs = results.get(t.name) ?? [];
+      const row = {
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        errors: runs.reduce((sum, r) => sum + r.errors, 0),
+      };
+      return [t.name, row];
+    }),
+  );
   console.log(
     `\n${WRK ? 'wrk' : 'autocannon'}: median of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
   );
-  console.log('target                              req/s   p50 ms  p99 ms  vs unguarded  non-2xx');
-  rows.forEach((row, i) => {
-    const baseline = targets[i]?.baseline;
-    const ratio =
-      baseline === undefined ? '' : `${((row.rps / (rows[baseline]?.rps ?? 1)) * 100).toFixed(1)}%`;
+  console.log(
+    'target                                 req/s   p50 ms  p99 ms  vs ceiling  non-2xx',
+  );
+  for (const target of targets) {
+    const row = rows.get(target.name)!;
+    const ceiling = target.ceiling ? rows.get(target.ceiling)?.rps : undefined;
+    const ratio = ceiling ? (row.rps / ceiling).toFixed(2) : '';
     console.log(
-      `${row.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(7)} ${ratio.padStart(13)} ${String(row.errors).padStart(8)}`,
+      `${target.name.padEnd(37)} ${row.rps.toFixed(0).padStart(6)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(7)} ${ratio.padStart(11)} ${String(row.errors).padStart(8)}`,
     );
-  });
+  }
 }
 
 /**
@@ -208,11 +268,11 @@ async function fixedRate(
   return { p50: at(0.5), p99: at(0.99), errors };
 }
 
-/** Heap bytes per entry for 100,000 revocations in the in-memory stores, ids included. */
+/** Heap bytes per entry for 1,000,000 revocations in the memory store, ids included. */
 async function measureMemory(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return console.log('\nmemory: run with node --expose-gc to measure');
-  const count = 100_000;
+  const count = 1_000_000;
   const stores = { memory: () => new MemoryRevocationStore(new SystemClock()) };
   for (const [name, create] of Object.entries(stores)) {
     for (const kind of ['session (logout)', 'single token'] as const) {
@@ -239,7 +299,8 @@ async function load(target: Target, duration: number): Promise<Run> {
   if (WRK) {
     const args = ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, '--latency', target.url];
     if (auth) args.unshift('-H', `Authorization: ${auth.authorization}`);
-    const { stdout } = await execFileAsync(WRK, args);
+    if (target.tokensFile) args.unshift('-s', rotatingTokensScript(target.tokensFile));
+    const { stdout } = await execFileAsync(WRK, args, { maxBuffer: 1 << 20 });
     const latency = (pct: string) =>
       toMs(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout));
     return {
@@ -249,12 +310,24 @@ async function load(target: Target, duration: number): Promise<Run> {
       errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
     };
   }
+  const tokens = target.tokensFile ? readFileSync(target.tokensFile, 'utf8').split('\n') : [];
+  let next = 0;
   const result = await autocannon({
     url: target.url,
     connections: CONNECTIONS,
     duration,
     headers: auth ?? {},
-  });
+    ...(tokens.length > 0 && {
+      requests: [
+        {
+          setupRequest: (request: { headers: Record<string, string> }) => {
+            request.headers = { authorization: `Bearer ${tokens[next++ % tokens.length]}` };
+            return request;
+          },
+        },
+      ],
+    }),
+  } as autocannon.Options);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -263,13 +336,36 @@ async function load(target: Target, duration: number): Promise<Run> {
   };
 }
 
+/** A wrk script that sends the tokens of `file` in turn, one per request. */
+function rotatingTokensScript(file: string): string {
+  const script = `${file}.lua`;
+  if (!existsSync(script)) {
+    writeFileSync(
+      script,
+      `local tokens = {}
+for line in io.lines(${JSON.stringify(file)}) do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i % #tokens + 1
+  return wrk.format("GET", nil, { Authorization = "Bearer " .. tokens[i] })
+end
+`,
+    );
+  }
+  return script;
+}
+
 const toMs = (match: RegExpExecArray | null): number => {
   const value = Number(match?.[1] ?? 0);
   return match?.[2] === 'us' ? value / 1000 : match?.[2] === 's' ? value * 1000 : value;
 };
 
-async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+async function startServer(
+  port: number,
+  env: Record<string, string>,
+  script = MAIN,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: 'ignore',
   });

@@ -63,6 +63,8 @@ export interface DemoAppOptions {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   logger?: false | LoggerService;
+  /** Another module in the same shell, without TokenGuard: the bench's ceiling (bench/ceiling.ts). */
+  module?: DynamicModule;
 }
 
 /**
@@ -72,7 +74,7 @@ export interface DemoAppOptions {
 export async function createDemoApp(options: DemoAppOptions = {}): Promise<INestApplication> {
   const { clock, logger } = options;
   const config = options.config ?? loadDemoConfig(options.env ?? process.env);
-  const module = DemoModule.register(config, clock);
+  const module = options.module ?? DemoModule.register(config, clock);
   const settings: NestApplicationOptions = {
     logger: logger ?? ['log', 'warn', 'error'],
     // Throw instead of exiting, so callers (main, tests) decide what a bad configuration does.
@@ -83,7 +85,7 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<INest
       ? await createOnFastify(module, settings)
       : await createOnExpress(module, settings);
   // socket.io gateways (the /events namespace) authenticate at the handshake.
-  app.useWebSocketAdapter(createSocketIoAdapter(app));
+  if (!options.module) app.useWebSocketAdapter(createSocketIoAdapter(app));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -92,7 +94,7 @@ export async function createDemoApp(options: DemoAppOptions = {}): Promise<INest
         new AuthError('AUTH_REQUEST_INVALID', 400, describe(errors)),
     }),
   );
-  serveOpenApi(app);
+  serveOpenApi(app, !options.module);
   for (const warning of config.warnings) new Logger('Demo').warn(warning);
   if (config.adapter === 'fastify') {
     // Fastify takes no routes once ready: initialise here, after every route is declared.
@@ -190,11 +192,14 @@ function describe(errors: ValidationError[]): string {
 }
 
 /** The OpenAPI document as JSON at /openapi.json (no UI: its inline scripts would break the CSP). */
-function serveOpenApi(app: INestApplication): void {
+function serveOpenApi(app: INestApplication, withAuth: boolean): void {
   const builder = new DocumentBuilder()
     .setTitle('TokenGuard demo')
     .setDescription('JWT authentication: login, refresh, logout, guarded and role-checked routes.');
-  const document = SwaggerModule.createDocument(app, addAuthSchemes(builder, app).build());
+  const document = SwaggerModule.createDocument(
+    app,
+    (withAuth ? addAuthSchemes(builder, app) : builder).build(),
+  );
   SwaggerModule.setup('docs', app, document, {
     ui: false,
     raw: ['json'],
