@@ -25,7 +25,7 @@ const CONNECTIONS = 50;
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
-const CEILING = join(__dirname, 'ceiling.js');
+const BENCH_APP = join(__dirname, 'bench-app.js');
 /** Distinct tokens for the cache-miss target: twice what the verified-token cache holds. */
 const MISS_TOKENS = 20_000;
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
@@ -51,31 +51,29 @@ interface Target {
 const ADAPTERS = ['express', 'fastify'] as const;
 
 /**
- * Each adapter runs three processes: the ceiling (the demo's shell and routes without TokenGuard,
- * bench/ceiling.ts), the demo on the memory store, the demo on Redis. TokenGuard runs with its
- * defaults (limits on login and refresh only; BENCH_RATE_LIMIT adds the app-wide one).
+ * Each adapter runs three processes of bench/bench-app.ts: the ceiling (no TokenGuard), and
+ * TokenGuard with its defaults on the memory store and on Redis. Tokens are signed here with the
+ * app's key and the claims TokenGuard issues: one for the hit path (verified once, then cached),
+ * 20,000 for the miss path (each request a signature check).
  */
 async function main(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
-  const limits: Record<string, string> = process.env.BENCH_RATE_LIMIT
-    ? { RATE_LIMIT: process.env.BENCH_RATE_LIMIT }
-    : {};
   const servers: ChildProcess[] = [];
   const targets: Target[] = [];
+  const [hitToken, ...misses] = accessTokens(secret, MISS_TOKENS + 1);
   const tokensFile = join(tmpdir(), `tokenguard-bench-${process.pid}.tokens`);
-  writeFileSync(tokensFile, missTokens(secret, MISS_TOKENS).join('\n'));
+  writeFileSync(tokensFile, misses.join('\n'));
   try {
     for (const [index, adapter] of ADAPTERS.entries()) {
       const port = 3301 + index * 10;
-      const env = { HTTP_ADAPTER: adapter, JWT_SECRET: secret, ...limits };
+      const env = { HTTP_ADAPTER: adapter, JWT_SECRET: secret, BENCH_APP: 'tokenguard' };
       servers.push(
-        await startServer(port, { HTTP_ADAPTER: adapter }, CEILING),
-        await startServer(port + 1, env),
-        await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+        await startServer(port, { HTTP_ADAPTER: adapter, BENCH_APP: 'ceiling' }, BENCH_APP),
+        await startServer(port + 1, env, BENCH_APP),
+        await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }, BENCH_APP),
       );
       const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
-      const [memoryToken, redisToken] = [await login(port + 1), await login(port + 2)];
       const ceiling = `${adapter}: ceiling`;
       targets.push(
         { name: `${ceiling} GET /health`, url: url(0, '/health') },
@@ -88,13 +86,13 @@ async function main(): Promise<void> {
         {
           name: `${adapter}: full stack, memory`,
           url: url(1, '/admin/users'),
-          token: memoryToken,
+          token: hitToken,
           ceiling: `${ceiling} GET /admin/users`,
         },
         {
           name: `${adapter}: full stack, Redis`,
           url: url(2, '/admin/users'),
-          token: redisToken,
+          token: hitToken,
           ceiling: `${ceiling} GET /admin/users`,
         },
         {
@@ -117,6 +115,9 @@ async function main(): Promise<void> {
     rmSync(tokensFile, { force: true });
     rmSync(`${tokensFile}.lua`, { force: true });
   }
+  const limits: Record<string, string> = process.env.BENCH_RATE_LIMIT
+    ? { RATE_LIMIT: `${process.env.BENCH_RATE_LIMIT}/60s` }
+    : {};
   try {
     await storeLatency(secret, prefix, limits);
   } finally {
@@ -129,18 +130,18 @@ async function main(): Promise<void> {
 }
 
 /**
- * Access tokens for alice as TokenGuard issues them (claims, `typ`, HS256 with the app's key),
- * each with its own jti and session: more than the verified-token cache holds (10,000), so each
- * request verifies a signature. Revocation finds nothing for them, as for any live token.
+ * Access tokens for alice as TokenGuard issues them in the bench app (claims, `typ`, HS256 with
+ * the app's key), each with its own jti and session. Revocation finds nothing for them, as for
+ * any live token; they expire in 15 minutes, and renewal starts 5 minutes before.
  */
-function missTokens(secret: string, count: number): string[] {
+function accessTokens(secret: string, count: number): string[] {
   const nowMs = Date.now();
   const now = Math.floor(nowMs / 1000);
   return Array.from({ length: count }, () =>
     sign(
       {
-        iss: 'tokenguard-demo',
-        aud: 'tokenguard-demo-api',
+        iss: 'tokenguard-bench',
+        aud: 'tokenguard-bench-api',
         sub: '1',
         iat: nowMs / 1000,
         nbf: now,
