@@ -39,6 +39,8 @@ class CeilingModule {}
 /** TokenGuard as an app installs it; the claims the bench signs are the ones it issues. */
 function withTokenGuard(): DynamicModule {
   const auth = AuthModule.forRoot({
+    // BENCH_GLOBAL_GUARDS=false: no global guards (to measure what the guard chain costs).
+    globalGuards: process.env.BENCH_GLOBAL_GUARDS !== 'false',
     secret: process.env.JWT_SECRET!,
     issuer: 'tokenguard-bench',
     audience: 'tokenguard-bench-api',
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
     process.env.BENCH_APP === 'tokenguard' ? withTokenGuard() : { module: CeilingModule };
   const app = await createDemoApp({ config, module });
   await app.listen(config.port);
+  // Exit cleanly on a signal, so that `node --cpu-prof` writes its profile.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
 }
 
 main().catch((error: unknown) => {
