@@ -7,11 +7,20 @@ import { TestClock } from './support/test-clock';
 describe('MemoryRevocationStore', () => {
   const clock = new TestClock();
   const store = new MemoryRevocationStore(clock);
+  // The store's own maps: an expiry alone (revoked tokens and sessions) or an entry that has one.
   const internal = store as unknown as Record<
-    'tokens' | 'sessions' | 'users',
-    Map<string, { expires: number }>
+    'tokens' | 'revokedSessions' | 'sessions' | 'users',
+    Map<string, number | { expires: number }>
   >;
-  const maps = { t: internal.tokens, s: internal.sessions, u: internal.users };
+  const expiresOf = (kind: 't' | 's' | 'u', id: string): number | undefined => {
+    const found =
+      kind === 't'
+        ? internal.tokens.get(id)
+        : kind === 'u'
+          ? internal.users.get(id)
+          : (internal.sessions.get(id) ?? internal.revokedSessions.get(id));
+    return typeof found === 'number' ? found : found?.expires;
+  };
 
   revocationStoreContract(
     () =>
@@ -19,8 +28,8 @@ describe('MemoryRevocationStore', () => {
         store,
         clock,
         ttlOf: (kind, id) => {
-          const entry = maps[kind].get(id);
-          return Promise.resolve(entry && entry.expires * 1000 - clock.now());
+          const expires = expiresOf(kind, id);
+          return Promise.resolve(expires && expires * 1000 - clock.now());
         },
       }),
     () => Promise.resolve(store.onModuleDestroy()),
@@ -33,8 +42,8 @@ describe('MemoryRevocationStore', () => {
     expect(store.size).toBe(before + 2);
     clock.advance(11);
     store.sweep();
-    expect(maps.t.has('short-lived')).toBe(false);
-    expect(maps.t.has('long-lived')).toBe(true);
+    expect(internal.tokens.has('short-lived')).toBe(false);
+    expect(internal.tokens.has('long-lived')).toBe(true);
   });
 });
 
