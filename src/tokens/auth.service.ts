@@ -15,6 +15,8 @@ import {
   type TokenUse,
 } from './token-claims.interface';
 import { TokenVerifier } from './token.verifier';
+import { CookieTransport, type CookieSessionBody } from '../cookies/cookie-transport';
+import { extractBearerToken } from '../jwt/bearer-token';
 import { AuditService } from '../audit/audit.service';
 import type { ClientRequest } from '../common/client';
 import { ClientResolver } from '../context/client-resolver';
@@ -59,6 +61,7 @@ export class AuthService {
     private readonly limits: RateLimitService,
     private readonly audit: AuditService,
     private readonly clients: ClientResolver,
+    private readonly cookies: CookieTransport,
   ) {}
 
   /**
@@ -117,6 +120,32 @@ export class AuthService {
     const user = await this.findUser(claims);
     const event = result.outcome === 'rotated' ? 'token.refreshed' : 'refresh.replayed';
     return this.issuePair(user, claims.sid, result.successor, authTime(claims), event, request);
+  }
+
+  /**
+   * A refresh endpoint in one call: the refresh token from `Authorization: Bearer`, else
+   * `bodyToken`, else its cookie (then with the session's CSRF token, as every
+   * cookie-authenticated POST needs), rotated by `refresh`, and delivered as a login is
+   * (`CookieTransport.deliver`: the cookies and a page's body in cookie mode, else the pair).
+   */
+  async refreshRequest(
+    request: ClientRequest & { method?: string },
+    response: unknown,
+    bodyToken?: string,
+  ): Promise<TokenPair | CookieSessionBody> {
+    const fromCookie = this.cookies.refreshToken(request);
+    const token = extractBearerToken(request) ?? bodyToken ?? fromCookie;
+    if (!token) {
+      throw new AuthError(
+        'AUTH_TOKEN_MISSING',
+        401,
+        'A refresh token is required: Authorization: Bearer <token>',
+      );
+    }
+    if (token === fromCookie) {
+      this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
+    }
+    return this.cookies.deliver(response, await this.refresh(token, request));
   }
 
   /**

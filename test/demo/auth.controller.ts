@@ -2,13 +2,10 @@ import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import {
-  AuthError,
   AuthService,
   CookieTransport,
-  TokenVerifier,
   type CookieSessionBody,
   CurrentUser,
-  extractBearerToken,
   LoginEndpoint,
   RefreshEndpoint,
   NoTokenRenewal,
@@ -46,7 +43,6 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookies: CookieTransport,
-    private readonly verifier: TokenVerifier,
   ) {}
 
   /** In cookie mode the tokens go in HttpOnly cookies (and, unless cookie-only, in the body too). */
@@ -74,24 +70,12 @@ export class AuthController {
   @RefreshEndpoint()
   @HttpCode(200)
   @Header('Cache-Control', NO_STORE)
-  async refresh(
+  refresh(
     @Req() request: IncomingMessage,
     @Res({ passthrough: true }) response: unknown,
     @Body() body: RefreshDto = new RefreshDto(),
   ): Promise<LoginBody> {
-    const fromCookie = this.cookies.refreshToken(request);
-    const token = extractBearerToken(request) ?? body.refresh_token ?? fromCookie;
-    if (!token) {
-      throw new AuthError(
-        'AUTH_TOKEN_MISSING',
-        401,
-        'A refresh token is required: Authorization: Bearer <token>',
-      );
-    }
-    if (token === fromCookie)
-      this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
-    const pair = await this.auth.refresh(token, request);
-    return this.cookies.deliver(response, pair);
+    return this.auth.refreshRequest(request, response, body.refresh_token);
   }
 
   @Post('logout')
