@@ -169,6 +169,12 @@ export interface RateLimitOptions {
   lockout?: LockoutOptions | false;
   /** Your own counter store; wins over Redis. */
   store?: RateLimitStore;
+  /** Redis for the counters (a URL or an ioredis client). Default: `revocation.redis`, if any. */
+  redis?: string | Redis;
+  /** Prefix of the counters' keys. Default: `revocation.keyPrefix`. */
+  keyPrefix?: string;
+  /** Bound on each counter call, ms (1-10000); past it, 503. Default: `revocation.timeoutMs`. */
+  timeoutMs?: number;
   /** Let requests through unlimited while the store cannot answer, instead of 503. Default false. */
   failOpen?: boolean;
 }

@@ -94,6 +94,11 @@ describe('resolveAuthConfig', () => {
     [{ cookies: { allowedOrigins: ['https://a.example/path'] } }, 'cookies.allowedOrigins must'],
     [{ connections: { recheckSeconds: 0 } }, 'connections.recheckSeconds must'],
     [{ revocation: { redis: 'localhost:6379' } }, 'it was given a string that is not one'],
+    [
+      { rateLimit: { redis: 'localhost:6379' } },
+      'rateLimit.redis must be a redis:// or rediss:// URL',
+    ],
+    [{ rateLimit: { timeoutMs: 0 } }, 'rateLimit.timeoutMs must be whole milliseconds'],
     [{ revocation: { redis: { stores: [] } } }, 'a cache-manager cache goes in revocation.cache'],
     [{ revocation: { redis: new Map() } }, 'ioredis client; it was given a Map'],
     [{ revocation: { store: { isRevoked: () => false } } }, 'revocation.store must implement'],

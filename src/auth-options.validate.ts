@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
@@ -77,6 +78,10 @@ export interface ResolvedRateLimitOptions {
   default: RateLimit | false;
   login: RateLimit | false;
   refresh: RateLimit | false;
+  /** Falling back to revocation's. */
+  redis?: string | Redis;
+  keyPrefix: string;
+  timeoutMs: number;
   lockout: Required<LockoutOptions> | false;
   store?: RateLimitStore;
   failOpen: boolean;
@@ -176,7 +181,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   const { tokenLocation, cookies } = resolveTransport(options, problems);
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
-  const rateLimit = resolveRateLimit(options.rateLimit ?? {}, problems);
+  const rateLimit = resolveRateLimit(options.rateLimit ?? {}, revocation, problems);
   const connections = { recheckSeconds: 5, ...options.connections };
   if (!(connections.recheckSeconds >= 0.05 && connections.recheckSeconds <= 3600)) {
     problems.push('connections.recheckSeconds must be a number of seconds from 0.05 to 3600');
@@ -218,7 +223,24 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   });
 }
 
-function resolveRateLimit(options: RateLimitOptions, problems: string[]): ResolvedRateLimitOptions {
+function resolveRateLimit(
+  options: RateLimitOptions,
+  revocation: ResolvedRevocationOptions,
+  problems: string[],
+): ResolvedRateLimitOptions {
+  // The counters' connection: the rate limit's own settings, else the revocation store's.
+  const connection = {
+    redis: options.redis ?? revocation.redis,
+    keyPrefix: options.keyPrefix ?? revocation.keyPrefix,
+    timeoutMs: options.timeoutMs ?? revocation.timeoutMs,
+  };
+  if (
+    options.redis !== undefined ||
+    options.keyPrefix !== undefined ||
+    options.timeoutMs !== undefined
+  ) {
+    checkConnection('rateLimit', { ...connection, redis: options.redis }, problems);
+  }
   const limit = (resolved: RateLimit | false, name: string) => {
     if (resolved === false) return false;
     if (
@@ -247,6 +269,7 @@ function resolveRateLimit(options: RateLimitOptions, problems: string[]): Resolv
     refresh: limit(options.refresh ?? DEFAULT_REFRESH_RATE_LIMIT, 'refresh'),
     lockout,
     ...(options.store && { store: options.store }),
+    ...connection,
     failOpen: options.failOpen === true,
   };
 }
@@ -326,28 +349,8 @@ function resolveRevocation(
 ): ResolvedRevocationOptions {
   const { keyPrefix = DEFAULT_REVOCATION_KEY_PREFIX, timeoutMs = DEFAULT_REVOCATION_TIMEOUT_MS } =
     options;
-  if (typeof keyPrefix !== 'string') problems.push('revocation.keyPrefix must be a string');
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) {
-    problems.push('revocation.timeoutMs must be whole milliseconds between 1 and 10000');
-  }
+  checkConnection('revocation', { redis: options.redis, keyPrefix, timeoutMs }, problems);
   const { redis, store, cache } = options;
-  const isClient = (value: unknown) =>
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
-    typeof (value as { mget?: unknown }).mget === 'function';
-  if (
-    typeof redis === 'string'
-      ? !/^rediss?:\/\//.test(redis)
-      : redis !== undefined && !isClient(redis)
-  ) {
-    const given = typeof redis === 'string' ? 'a string that is not one' : kindOf(redis);
-    problems.push(
-      `revocation.redis must be a redis:// or rediss:// URL or an ioredis client; it was given ${given}${
-        (redis as { stores?: unknown } | undefined)?.stores
-          ? ' (a cache-manager cache goes in revocation.cache)'
-          : ''
-      }`,
-    );
-  }
   if (store !== undefined && !(store instanceof RevocationStore) && !implementsStore(store)) {
     problems.push(
       `revocation.store must implement RevocationStore (isRevoked, startSession, rotate, revokeToken, revokeSession, revokeUser); it was given ${kindOf(store)}${
@@ -368,6 +371,39 @@ function resolveRevocation(
   const chosen = [redis, store, cache].filter((value) => value !== undefined).length;
   if (chosen > 1) problems.push('revocation takes one of redis, store and cache');
   return { ...options, keyPrefix, timeoutMs, failOpen: options.failOpen === true };
+}
+
+/** The checks `revocation` and `rateLimit` share: a Redis URL or client, a prefix, a timeout. */
+function checkConnection(
+  name: 'revocation' | 'rateLimit',
+  { redis, keyPrefix, timeoutMs }: { redis?: unknown; keyPrefix: unknown; timeoutMs: unknown },
+  problems: string[],
+): void {
+  if (typeof keyPrefix !== 'string') problems.push(`${name}.keyPrefix must be a string`);
+  if (
+    !Number.isSafeInteger(timeoutMs) ||
+    (timeoutMs as number) < 1 ||
+    (timeoutMs as number) > 10_000
+  ) {
+    problems.push(`${name}.timeoutMs must be whole milliseconds between 1 and 10000`);
+  }
+  const isClient = (value: unknown) =>
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { mget?: unknown }).mget === 'function';
+  if (
+    typeof redis === 'string'
+      ? !/^rediss?:\/\//.test(redis)
+      : redis !== undefined && !isClient(redis)
+  ) {
+    const given = typeof redis === 'string' ? 'a string that is not one' : kindOf(redis);
+    problems.push(
+      `${name}.redis must be a redis:// or rediss:// URL or an ioredis client; it was given ${given}${
+        (redis as { stores?: unknown } | undefined)?.stores
+          ? ' (a cache-manager cache goes in revocation.cache)'
+          : ''
+      }`,
+    );
+  }
 }
 
 const STORE_METHODS = [

@@ -112,10 +112,10 @@ function createRevocationStore({ revocation, clock }: AuthConfig): RevocationSto
   return new MemoryRevocationStore(clock);
 }
 
-/** The app's own store, else the revocation Redis (its own connection), else memory. */
-function createRateLimitStore({ rateLimit, revocation, clock }: AuthConfig): RateLimitStore {
+/** The app's own store, else Redis (`rateLimit.redis`, else revocation's, on its own connection), else memory. */
+function createRateLimitStore({ rateLimit, clock }: AuthConfig): RateLimitStore {
   if (rateLimit.store) return rateLimit.store;
-  const { redis, keyPrefix, timeoutMs } = revocation;
+  const { redis, keyPrefix, timeoutMs } = rateLimit;
   if (redis) return new RedisRateLimitStore(redis, keyPrefix, timeoutMs);
   return new MemoryRateLimitStore(clock);
 }

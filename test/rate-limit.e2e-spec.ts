@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import request from 'supertest';
 import { AuthModule, LoginEndpoint, Public } from '../src/index';
@@ -227,3 +228,39 @@ describe('login limit across several login routes', () => {
     }
   });
 });
+
+describeWithRedis(
+  'counters on a Redis of their own (rateLimit.redis), revocations in memory',
+  () => {
+    const prefix = testPrefix();
+    let a: RunningDemo;
+    let b: RunningDemo;
+    beforeAll(async () => {
+      const rateLimit = {
+        login: { limit: 5, ttlSeconds: 60 },
+        redis: REDIS_URL,
+        keyPrefix: prefix,
+      };
+      const env = { TRUST_PROXY: 'true', JWT_SECRET: randomBytes(48).toString('base64url') };
+      const start = () => startDemo(env, { auth: { rateLimit } });
+      [a, b] = await Promise.all([start(), start()]);
+    });
+    afterAll(async () => {
+      await Promise.all([a.close(), b.close()]);
+      await deleteKeys(prefix);
+    });
+
+    it('holds the login limit jointly, with nothing else on Redis', async () => {
+      const ip = '198.51.100.20';
+      for (let i = 0; i < 3; i++) await login(a, 'alice', undefined, ip).expect(200);
+      for (let i = 0; i < 2; i++) await login(b, 'alice', undefined, ip).expect(200);
+      await login(b, 'alice', undefined, ip).expect(429);
+      const { access_token } = await login(a, 'bob', undefined, '198.51.100.21')
+        .expect(200)
+        .then((r) => r.body as { access_token: string });
+      await a.http.post('/auth/logout').set('Authorization', `Bearer ${access_token}`).expect(200);
+      // Revocations stayed in A's memory: B, which shares only the counters, still accepts the token.
+      await b.http.get('/protected').set('Authorization', `Bearer ${access_token}`).expect(200);
+    });
+  },
+);

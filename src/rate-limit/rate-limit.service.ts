@@ -112,7 +112,7 @@ export class RateLimitService {
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {
-    return storeCall(operation, this.config.revocation.timeoutMs, this.store.boundsItsCalls);
+    return storeCall(operation, this.config.rateLimit.timeoutMs, this.store.boundsItsCalls);
   }
 }
 
