@@ -2,7 +2,13 @@ import { Controller, Get, HttpCode, Post, StreamableFile } from '@nestjs/common'
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import request from 'supertest';
-import { AuthModule, AuthService, NoTokenRenewal } from '../src/index';
+import {
+  AuthModule,
+  AuthService,
+  CurrentUser,
+  NoTokenRenewal,
+  type AuthPrincipal,
+} from '../src/index';
 import { bootApp } from './support/auth-app';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { decode } from './support/forge';
@@ -150,6 +156,14 @@ describe('sliding sessions on every response shape', () => {
     @NoTokenRenewal() @Get('opted-out') optedOut() {
       return { ok: true };
     }
+
+    constructor(private readonly auth: AuthService) {}
+
+    /** A logout route without @NoTokenRenewal: ending the session must stop the renewal. */
+    @Post('sign-out') @HttpCode(200) async signOut(@CurrentUser() principal: AuthPrincipal) {
+      await this.auth.logout(principal);
+      return { ok: true };
+    }
   }
 
   it('renews on JSON, 204 and streamed responses alike, and not where a route opts out', async () => {
@@ -179,6 +193,8 @@ describe('sliding sessions on every response shape', () => {
       expect(
         (await http.get('/opted-out').set(auth).expect(200)).headers['x-new-token'],
       ).toBeUndefined();
+      const signOut = await http.post('/sign-out').set(auth).expect(200);
+      expect(signOut.headers['x-new-token']).toBeUndefined();
     } finally {
       await app.close();
     }

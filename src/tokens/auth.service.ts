@@ -50,8 +50,6 @@ export class AuthService {
     string,
     { renewal: Promise<Renewal | undefined>; until: number }
   >();
-  /** Principals (one object per request) whose request ended their session. */
-  private readonly ended = new WeakSet<AuthPrincipal>();
 
   constructor(
     private readonly config: AuthConfig,
@@ -214,13 +212,13 @@ export class AuthService {
   /** Ends the principal's session: its tokens, and any later issued for it, are refused. */
   async logout(principal: AuthPrincipal, request?: ClientRequest): Promise<void> {
     await this.revocation.revokeSession(principal.sid, principal, request);
-    this.ended.add(principal);
+    markEnded(principal);
   }
 
   /** Ends every session of the principal's user, on every instance. */
   async logoutAll(principal: AuthPrincipal, request?: ClientRequest): Promise<void> {
     await this.revocation.revokeUser(principal.sub, request);
-    this.ended.add(principal);
+    markEnded(principal);
   }
 
   /**
@@ -237,7 +235,7 @@ export class AuthService {
 
   /** Whether this request's principal logged out: its response must not renew the session. */
   hasEnded(principal: AuthPrincipal): boolean {
-    return this.ended.has(principal);
+    return (principal as Partial<Record<typeof SESSION_ENDED, true>>)[SESSION_ENDED] === true;
   }
 
   /** When the session must end (epoch seconds): `auth_time` plus the max age, with sliding sessions on. */
@@ -336,6 +334,16 @@ export class AuthService {
     return user;
   }
 }
+
+/**
+ * Set on a request's principal (one object per request) when the request ends its session: the
+ * mark lives and dies with the request, not in this singleton. A symbol, so no claim or field of
+ * the app's can collide with it, and it stays out of JSON.
+ */
+const SESSION_ENDED = Symbol('tokenguard.sessionEnded');
+const markEnded = (principal: AuthPrincipal): void => {
+  Object.defineProperty(principal, SESSION_ENDED, { value: true });
+};
 
 /** Login time of a session; tokens from elsewhere without `auth_time` count from their `iat`. */
 const authTime = (claims: Pick<TokenClaims, 'auth_time' | 'iat'>): number =>
