@@ -29,6 +29,20 @@ describe('resolveAuthConfig', () => {
     expect(config.keys.signing?.kid).toMatch(/^[\w-]{16}$/);
   });
 
+  it('resolves once into a frozen object, its parts frozen too', () => {
+    const config = resolveAuthConfig({ ...valid(), sliding: { renewWithinSeconds: 60 } });
+    for (const part of [
+      config,
+      config.revocation,
+      config.rateLimit,
+      config.cookies,
+      config.sliding,
+    ])
+      expect(Object.isFrozen(part)).toBe(true);
+    expect(config.verifiedTokenCacheSize).toBe(10_000);
+    expect(config.connections.recheckSeconds).toBe(5);
+  });
+
   it('refuses missing options', () => {
     expect(() => resolveAuthConfig(undefined)).toThrow(AuthConfigError);
   });

@@ -3,6 +3,9 @@ import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_REFRESH_GRACE_SECONDS,
+  DEFAULT_CONNECTION_RECHECK_SECONDS,
+  DEFAULT_REFRESH_PATH,
+  DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
   DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
   DEFAULT_REVOCATION_KEY_PREFIX,
   DEFAULT_REVOCATION_TIMEOUT_MS,
@@ -50,9 +53,21 @@ export class AuthConfig {
   /** Proxies trusted to append to X-Forwarded-For; 0 when none. */
   readonly trustProxy!: number;
   readonly connections!: Required<ConnectionOptions>;
+  readonly verifiedTokenCacheSize!: number;
 
+  /** Frozen, with its resolved parts: read by every service, changed by none. */
   constructor(values: Omit<AuthConfig, 'issuer' | 'audience'>) {
     Object.assign(this, values);
+    for (const part of [
+      this.revocation,
+      this.rateLimit,
+      this.cookies,
+      this.sliding,
+      this.connections,
+    ]) {
+      if (part) Object.freeze(part);
+    }
+    Object.freeze(this);
   }
 
   get issuer(): string {
@@ -182,7 +197,10 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
   const rateLimit = resolveRateLimit(options.rateLimit ?? {}, revocation, problems);
-  const connections = { recheckSeconds: 5, ...options.connections };
+  const connections = {
+    recheckSeconds: DEFAULT_CONNECTION_RECHECK_SECONDS,
+    ...options.connections,
+  };
   if (!(connections.recheckSeconds >= 0.05 && connections.recheckSeconds <= 3600)) {
     problems.push('connections.recheckSeconds must be a number of seconds from 0.05 to 3600');
   }
@@ -220,6 +238,7 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
     rateLimit,
     trustProxy: hops,
     connections,
+    verifiedTokenCacheSize: cacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
   });
 }
 
@@ -289,7 +308,7 @@ function resolveTransport(
   const {
     secure = true,
     sameSite = 'strict',
-    refreshPath = '/auth/refresh',
+    refreshPath = DEFAULT_REFRESH_PATH,
     csrfSecret,
     allowedOrigins = [],
   } = options.cookies ?? {};

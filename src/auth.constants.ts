@@ -2,6 +2,12 @@
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const DEFAULT_REFRESH_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** Verified tokens remembered so a repeat skips only the signature check. */
+export const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+/** How often open sockets and subscriptions are checked again. */
+export const DEFAULT_CONNECTION_RECHECK_SECONDS = 5;
+/** The refresh cookie's path. */
+export const DEFAULT_REFRESH_PATH = '/auth/refresh';
 /**
  * A refresh token presented again within 30 s of its rotation gets the same successor: long
  * enough for a client to retry after a store outage of twenty-odd seconds (503, Retry-After: 1)

@@ -14,7 +14,7 @@ export class VerifiedTokenCache {
   private readonly maxEntries: number;
 
   constructor(private readonly config: AuthConfig) {
-    this.maxEntries = config.options.verifiedTokenCacheSize ?? 10_000;
+    this.maxEntries = config.verifiedTokenCacheSize;
   }
 
   get(token: string): DecodedToken | undefined {
