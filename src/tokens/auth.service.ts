@@ -92,7 +92,11 @@ export class AuthService {
    * refresh token works once, and presenting a used one revokes the whole session.
    */
   async refresh(refreshToken: string, request?: ClientRequest): Promise<TokenPair> {
-    const claims = this.verifier.verify(refreshToken, 'refresh');
+    return this.rotate(this.verifier.verify(refreshToken, 'refresh'), request);
+  }
+
+  /** `refresh` once the token is verified. */
+  private async rotate(claims: TokenClaims, request?: ClientRequest): Promise<TokenPair> {
     // The absolute cap holds for refreshes too, or activity would keep a session alive forever.
     if (this.sessionDeadline(claims) <= this.config.clock.now() / 1000) {
       throw new InvalidTokenError(
@@ -140,10 +144,10 @@ export class AuthService {
         'A refresh token is required: Authorization: Bearer <token>',
       );
     }
-    if (token === fromCookie) {
-      this.cookies.assertCsrf(request, this.verifier.verify(token, 'refresh').sid);
-    }
-    return this.cookies.deliver(response, await this.refresh(token, request));
+    // Verified once: the CSRF check of a cookie-borne token needs its session first.
+    const claims = this.verifier.verify(token, 'refresh');
+    if (token === fromCookie) this.cookies.assertCsrf(request, claims.sid);
+    return this.cookies.deliver(response, await this.rotate(claims, request));
   }
 
   /**
