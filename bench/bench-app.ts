@@ -3,7 +3,7 @@
  * (adapter, helmet, body rules, validation pipe, OpenAPI) around the same three routes with the
  * same answers. `BENCH_APP=ceiling` has no TokenGuard at all (its decorators are inert metadata
  * there); `BENCH_APP=tokenguard` imports `AuthModule.forRoot` as the README shows, with its
- * defaults (global guards, filter, sliding-session interceptor, login and refresh limits) plus a
+ * defaults (the global guard, filter, login and refresh limits) plus a
  * `findUser` and sliding renewal, on the memory store or on Redis with `REDIS_URL`. A route of an
  * app with TokenGuard installed is no ceiling: the global chain runs there too.
  */

@@ -3,33 +3,27 @@ import { APP_GUARD, DiscoveryService, Reflector } from '@nestjs/core';
 import { AuthConfig } from './auth-options.validate';
 import { documentSecurity } from './swagger/swagger-auth';
 import type { AuthModuleOptions } from './auth-options.interface';
-import { JwtAuthGuard } from './jwt/jwt-auth.guard';
+import { GlobalAuthGuard } from './jwt/global-auth.guard';
 import { createJwksController } from './keys/jwks.controller';
-import { RateLimitGuard } from './rate-limit/rate-limit.guard';
-import { RolesGuard } from './roles/roles.guard';
 
 /** Set beside the options because they decide which providers exist, before any factory runs. */
 export interface AuthModuleExtras {
   /** Make AuthModule's exports visible to every module. Default false. */
   isGlobal: boolean;
   /**
-   * Register RateLimitGuard, JwtAuthGuard and RolesGuard as APP_GUARDs, so every route is rate
-   * limited and needs a valid access token unless marked `@Public()`. Default true: a forgotten guard should not open a route.
+   * Register one APP_GUARD that runs RateLimitGuard, JwtAuthGuard and RolesGuard where they
+   * apply, so every route needs a valid access token unless marked `@Public()`, and the limits
+   * hold where they are set. Default true: a forgotten guard should not open a route.
    */
   globalGuards: boolean;
   /** Where the JWKS document is served (public keys only); `false` serves none. Default `/.well-known/jwks.json`. */
   jwksPath: string | false;
 }
 
-// Rate limits first: a flood is refused before any token is parsed or checked.
 /** Applies the OpenAPI security metadata when the module is created (see documentSecurity). */
 const SWAGGER_SECURITY = Symbol('SWAGGER_SECURITY');
 
-const GLOBAL_GUARDS: Provider[] = [
-  { provide: APP_GUARD, useExisting: RateLimitGuard },
-  { provide: APP_GUARD, useExisting: JwtAuthGuard },
-  { provide: APP_GUARD, useExisting: RolesGuard },
-];
+const GLOBAL_GUARDS: Provider[] = [{ provide: APP_GUARD, useExisting: GlobalAuthGuard }];
 
 export const {
   ConfigurableModuleClass,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { AuthConfig, resolveAuthConfig } from './auth-options.validate';
@@ -9,8 +9,11 @@ import { CookieTransport } from './cookies/cookie-transport';
 import { AuthExceptionFilter } from './errors/auth-exception.filter';
 import { AccessRules } from './jwt/access-rule';
 import { ConnectionAuth } from './context/connection-auth.service';
+import { GlobalAuthGuard } from './jwt/global-auth.guard';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard';
 import { JwtStrategy } from './jwt/jwt.strategy';
+import { Principals } from './jwt/principals';
+import { TokenVerifier } from './jwt/token.verifier';
 import { VerifiedTokenCache } from './jwt/verified-token.cache';
 import { RolesGuard } from './roles/roles.guard';
 import { MemoryRevocationStore } from './revocation/memory-revocation.store';
@@ -19,9 +22,9 @@ import { CacheManagerRevocationStore } from './revocation/cache-manager-revocati
 import { RevocationStore } from './revocation/revocation-store';
 import { RevocationService } from './revocation/revocation.service';
 import { StoreHealthIndicator } from './revocation/store-health.indicator';
-import { SlidingSessionInterceptor } from './session/sliding-session.interceptor';
-import { AuthService } from './tokens/auth.service';
-import { TokenVerifier } from './tokens/token.verifier';
+import { SessionRenewal } from './renewal/session-renewal';
+import { AuthService } from './session/auth.service';
+import { TokenIssuer } from './tokens/token-issuer';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { AuditSink, LoggerAuditSink } from './audit/audit-event';
 import { AuditService } from './audit/audit.service';
@@ -55,8 +58,10 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
     { provide: getStorageToken(), inject: [RateLimitService], useFactory: throttlerStorage },
     { provide: JwtService, useValue: new JwtService() },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
-    { provide: APP_INTERCEPTOR, useClass: SlidingSessionInterceptor },
     TokenVerifier,
+    TokenIssuer,
+    Principals,
+    SessionRenewal,
     RevocationService,
     ClientResolver,
     AuditService,
@@ -68,6 +73,7 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
+    GlobalAuthGuard,
     AccessRules,
     ConnectionAuth,
     StoreHealthIndicator,
@@ -91,6 +97,9 @@ import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
     JwtStrategy,
     JwtAuthGuard,
     RolesGuard,
+    // What JwtAuthGuard needs where an app applies it itself (@UseGuards resolves in the app's module).
+    Principals,
+    SessionRenewal,
   ],
 })
 export class AuthModule extends ConfigurableModuleClass {}

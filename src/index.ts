@@ -79,15 +79,15 @@ export { RevocationService } from './revocation/revocation.service';
 export { StoreHealthIndicator, type StoreHealth } from './revocation/store-health.indicator';
 export { Roles } from './roles/roles.decorator';
 export { RolesGuard } from './roles/roles.guard';
-export { NoTokenRenewal } from './session/sliding-session.interceptor';
-export { AuthService } from './tokens/auth.service';
+export { NoTokenRenewal } from './renewal/no-token-renewal.decorator';
+export { AuthService } from './session/auth.service';
 export type {
   AuthPrincipal,
   TokenClaims,
   TokenPair,
   TokenUse,
 } from './tokens/token-claims.interface';
-export { TokenVerifier } from './tokens/token.verifier';
+export { TokenVerifier } from './jwt/token.verifier';
 export {
   addAuthSchemes,
   BEARER_SCHEME,

@@ -1,9 +1,7 @@
-import { JwtService } from '@nestjs/jwt';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { resolveAuthConfig } from '../auth-options.validate';
 import { AuthError } from '../errors/auth.errors';
-import { TokenVerifier } from '../tokens/token.verifier';
 import { CookieTransport } from './cookie-transport';
 
 describe('CookieTransport.assertCsrf', () => {
@@ -14,11 +12,7 @@ describe('CookieTransport.assertCsrf', () => {
     tokenLocation: ['cookies'],
     cookies: { csrfSecret: randomBytes(32) },
   });
-  const transport = new CookieTransport(
-    config,
-    new HttpAdapterHost(),
-    new TokenVerifier(config, new JwtService()),
-  );
+  const transport = new CookieTransport(config, new HttpAdapterHost());
   const check = (method: string, csrf?: string) => () =>
     transport.assertCsrf({ method, headers: csrf ? { 'x-csrf-token': csrf } : {} }, 'sid-1');
 
@@ -49,11 +43,7 @@ describe('CookieTransport.assertOrigin (cookie-authenticated sockets)', () => {
       tokenLocation: ['cookies'],
       cookies: { csrfSecret: randomBytes(32), secure, allowedOrigins },
     });
-    return new CookieTransport(
-      config,
-      new HttpAdapterHost(),
-      new TokenVerifier(config, new JwtService()),
-    );
+    return new CookieTransport(config, new HttpAdapterHost());
   };
   const allows = (transport: CookieTransport, origin: string | undefined, host = 'app.example') => {
     try {

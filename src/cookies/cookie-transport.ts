@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable, Logger, type CookieSerializeOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { parse } from 'cookie';
+import { decode } from 'jsonwebtoken';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuthConfig } from '../auth-options.validate';
@@ -8,7 +9,6 @@ import { FOUND_TOKEN, type AuthRequest, type FoundToken } from '../context/auth-
 import { AuthError } from '../errors/auth.errors';
 import { extractBearerToken } from '../jwt/bearer-token';
 import type { TokenPair } from '../tokens/token-claims.interface';
-import { TokenVerifier } from '../tokens/token.verifier';
 
 /** Header a cookie-authenticated, state-changing request must carry (double submit). */
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -43,7 +43,6 @@ export class CookieTransport {
   constructor(
     private readonly config: AuthConfig,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly verifier: TokenVerifier,
   ) {
     const { cookies } = config;
     this.enabled = config.tokenLocation.includes('cookies');
@@ -153,8 +152,10 @@ export class CookieTransport {
    */
   deliver(response: unknown, pair: TokenPair): TokenPair | CookieSessionBody {
     if (!this.enabled) return pair;
-    // The CSRF token is bound to the session, which the access token names.
-    const { sid } = this.verifier.verify(pair.access_token, 'access');
+    // The CSRF token is bound to the session, which the access token names. Read, not verified:
+    // the pair is the one login or refresh just issued, and a CSRF token is only ever accepted
+    // beside the access cookie set here, which is verified on every request.
+    const sid = sessionOf(pair.access_token);
     const { refreshTokenTtlSeconds } = this.config;
     this.set(response, this.names.access, pair.access_token, {
       maxAge: pair.expires_in, // shorter than the configured TTL near a session's max age
@@ -200,4 +201,12 @@ export class CookieTransport {
     const header = request.headers.cookie;
     return header ? parse(header)[name] || undefined : undefined;
   }
+}
+
+function sessionOf(accessToken: string): string {
+  const sid: unknown = decode(accessToken, { json: true })?.sid;
+  if (typeof sid !== 'string' || sid.length === 0) {
+    throw new TypeError('CookieTransport.deliver needs a pair that login or refresh issued');
+  }
+  return sid;
 }

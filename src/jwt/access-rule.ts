@@ -1,21 +1,26 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { NoTokenRenewal } from '../renewal/no-token-renewal.decorator';
 import { RequiredRoles } from '../roles/roles.decorator';
 import { Public } from './public.decorator';
 
 /** Lets a route be called with or without a token; a token that is sent must be valid. */
 export const OptionalAuth = Reflector.createDecorator<true>({ transform: () => true });
 
-/** Who may call a handler, read once from `@Public`, `@OptionalAuth` and `@Roles`. */
-export type AccessRule =
+/**
+ * Who may call a handler, read once from `@Public`, `@OptionalAuth` and `@Roles`, and whether its
+ * responses may renew the caller's token (`@NoTokenRenewal`).
+ */
+export type AccessRule = Who & { readonly renews: boolean };
+
+type Who =
   | { kind: 'public' }
   | { kind: 'optional' }
   | { kind: 'authenticated' }
   | { kind: 'roles'; roles: readonly string[] };
-
-const AUTHENTICATED: AccessRule = { kind: 'authenticated' };
-const PUBLIC: AccessRule = { kind: 'public' };
-const OPTIONAL: AccessRule = { kind: 'optional' };
+const AUTHENTICATED: Who = { kind: 'authenticated' };
+const PUBLIC: Who = { kind: 'public' };
+const OPTIONAL: Who = { kind: 'optional' };
 
 /**
  * The handler's own markers win over its class's, whichever they are: `@Public()` on a method of
@@ -45,11 +50,15 @@ export class AccessRules {
   }
 
   private resolve(handler: object | undefined, type: object | undefined): AccessRule {
-    return ruleOf(this.reflector, handler) ?? ruleOf(this.reflector, type) ?? AUTHENTICATED;
+    const who = ruleOf(this.reflector, handler) ?? ruleOf(this.reflector, type) ?? AUTHENTICATED;
+    const optedOut = [handler, type].some(
+      (target) => target && this.reflector.get(NoTokenRenewal, target as () => void),
+    );
+    return { ...who, renews: who.kind !== 'public' && !optedOut };
   }
 }
 
-function ruleOf(reflector: Reflector, target: object | undefined): AccessRule | undefined {
+function ruleOf(reflector: Reflector, target: object | undefined): Who | undefined {
   if (!target) return undefined;
   const roles = reflector.get(RequiredRoles, target as () => void);
   if (Array.isArray(roles) && roles.length > 0) return { kind: 'roles', roles };

@@ -4,35 +4,44 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthRequest } from '../context/auth-request';
 import { authTarget, type AuthTarget } from '../context/auth-target';
 import { forContext } from '../context/socket-refusal';
-import { AuthError } from '../errors/auth.errors';
-import { AuthService } from '../tokens/auth.service';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { missingToken, toAuthError, TokenVerifier } from '../tokens/token.verifier';
 import { CookieTransport } from '../cookies/cookie-transport';
+import { AuthError } from '../errors/auth.errors';
+import { SessionRenewal } from '../renewal/session-renewal';
+import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { AccessRules } from './access-rule';
 import { JwtStrategy } from './jwt.strategy';
+import { Principals } from './principals';
+import { missingToken, toAuthError, TokenVerifier, type DecodedToken } from './token.verifier';
 import { VerifiedTokenCache } from './verified-token.cache';
 
+/** Where @nestjs/passport leaves the strategy's result: the verified token, not yet a principal. */
+const VERIFIED = Symbol('tokenguard.verified');
+
 /**
- * Authenticates the access token through the passport-jwt strategy, in every context: HTTP,
- * GraphQL (queries, mutations, subscriptions), socket.io and ws gateways. Routes marked
- * `@Public()` pass without one, `@OptionalAuth()` ones with or without; every failure becomes a
- * coded 401 (503 if the revocation store cannot answer). A token passport-jwt already verified
- * skips only the signature check. A token read from a cookie also needs the session's CSRF
- * token on state-changing calls, and on sockets an allowed `Origin`.
+ * Authenticates the access token, in every context: HTTP, GraphQL (queries, mutations,
+ * subscriptions), socket.io and ws gateways. Routes marked `@Public()` pass without one,
+ * `@OptionalAuth()` ones with or without; every failure becomes a coded 401 (503 if the
+ * revocation store cannot answer). One path for every token (README, "How a request is checked"):
+ * found once (`CookieTransport.accessToken`, kept on the request), verified by passport-jwt
+ * unless the verified-token cache knows it, its claims checked, its principal made by
+ * `Principals.of`. A token read from a cookie also needs the session's CSRF token on
+ * state-changing calls, and on sockets an allowed `Origin`. Last, a token close to expiry is
+ * renewed on the response (`SessionRenewal`).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
   constructor(
     private readonly rules: AccessRules,
     private readonly verifier: TokenVerifier,
-    private readonly auth: AuthService,
+    private readonly principals: Principals,
     private readonly cache: VerifiedTokenCache,
     private readonly transport: CookieTransport,
-    strategy: JwtStrategy,
+    private readonly strategy: JwtStrategy,
+    private readonly renewal: SessionRenewal,
     private readonly audit: AuditService,
   ) {
-    super({ defaultStrategy: strategy.strategyName });
+    // A symbol, where passport would set `request.user`: the principal goes there.
+    super({ defaultStrategy: strategy.strategyName, property: VERIFIED as unknown as string });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -50,7 +59,10 @@ export class JwtAuthGuard extends AuthGuard() {
     const { request } = target;
     if (!request) throw unsupported(target.type);
     if (rule.kind === 'optional' && !this.transport.accessToken(request)) return true;
-    await this.authenticate(request, target);
+    const principal = await this.authenticate(request, target);
+    if (rule.renews && target.response !== undefined && !target.connection) {
+      await this.renewal.offer(principal, request, target.response);
+    }
     return true;
   }
 
@@ -61,33 +73,41 @@ export class JwtAuthGuard extends AuthGuard() {
   async authenticate(request: AuthRequest, target?: Partial<AuthTarget>): Promise<AuthPrincipal> {
     const found = this.transport.accessToken(request);
     if (!found) throw missingToken();
-    const verified = this.cache.get(found.token);
-    if (verified) {
-      request.user = await this.auth.principalFor(this.verifier.checkClaims(verified, 'access'));
-    } else {
-      // passport reads the request as args[0] of an HTTP host, whichever context this is.
-      await super.canActivate(httpHost(request, target?.response));
-    }
-    const principal = request.user;
-    if (!principal) throw missingToken(); // passport refused without saying why
+    const cached = this.cache.get(found.token);
+    const decoded = cached ?? (await this.verify(request, target?.response));
+    const claims = this.verifier.checkClaims(decoded, 'access');
+    if (!cached) this.cache.set(found.token, decoded, claims.exp);
+    const principal = await this.principals.of(claims);
+    request.user = principal;
     if (found.via === 'cookie') {
       // A cookie rides along on any request, cross-site ones too: a change must prove intent,
       // and a socket must come from an allowed page.
       if (target?.connection) this.transport.assertOrigin(request);
       else if (target?.changesState) this.transport.checkCsrf(request, principal.sid);
     }
-    await this.auth.inspect(principal, request);
+    await this.principals.inspect(principal, request);
     return principal;
   }
 
-  /** passport reports why a token failed in `err` (our checks) or `info` (passport-jwt, jsonwebtoken). */
-  override handleRequest<TUser = AuthPrincipal>(
+  /** The token's signature, checked by passport-jwt (see JwtStrategy). */
+  private async verify(request: AuthRequest, response: unknown): Promise<DecodedToken> {
+    // passport reads the request as args[0] of an HTTP host, whichever context this is.
+    await super.canActivate(httpHost(request, response));
+    const verified = (request as { [VERIFIED]?: DecodedToken })[VERIFIED];
+    if (!verified) throw missingToken(); // passport refused without saying why
+    return verified;
+  }
+
+  /** passport reports why a token failed in `err`, or in `info` (passport-jwt, jsonwebtoken). */
+  override handleRequest<TUser = DecodedToken>(
     err: unknown,
     user: TUser | false,
     info: unknown,
+    context: ExecutionContext,
   ): TUser {
     if (user && !err) return user;
-    throw toAuthError(err ?? info) as Error;
+    const request = context.switchToHttp().getRequest<AuthRequest>();
+    throw toAuthError(this.strategy.refusalOf(request) ?? err ?? info) as Error;
   }
 }
 

@@ -3,48 +3,54 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { randomUUID } from 'node:crypto';
-import type { AuthRequest } from '../context/auth-request';
-import { CookieTransport } from '../cookies/cookie-transport';
-import { AuthService } from '../tokens/auth.service';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
-import { TokenVerifier, type DecodedToken } from '../tokens/token.verifier';
-import { VerifiedTokenCache } from './verified-token.cache';
+import { FOUND_TOKEN, type AuthRequest } from '../context/auth-request';
+import type { AuthError } from '../errors/auth.errors';
+import { TokenVerifier, type DecodedToken } from './token.verifier';
 
 /** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
 const detachedPassport = new passport.Passport();
 
 /**
- * passport-jwt strategy for access tokens. passport's registry is process-wide, so each module
- * instance registers under its own name: two apps in one process (tests, several instances)
- * never call each other's strategy.
+ * passport-jwt, as JwtAuthGuard runs it: it reads the token the guard found, has jsonwebtoken
+ * decode it once and check its signature with the key `TokenVerifier` picks from the decoded
+ * header, and hands back the verified token; the guard does everything after (claims,
+ * revocation, the principal), as it does for a token it verified before.
+ *
+ * Every accommodation passport needs lives in this file:
+ * - passport's strategy registry is process-wide: each module instance registers under its own
+ *   name (two apps in one process, as in tests, never call each other's strategy), and the
+ *   mixin's own registration under 'jwt' goes to a detached Passport;
+ * - passport-jwt overwrites `algorithms` and `ignoreExpiration` inside `jsonWebTokenOptions` with
+ *   its top-level values, so they are given twice (without them the pinned algorithms are dropped
+ *   and expiry is judged by the wall clock, not by our Clock);
+ * - the key is a jsonwebtoken key callback (passport-jwt's types expect a string or Buffer, and
+ *   jsonwebtoken takes the function), so that the header is decoded by jsonwebtoken alone;
+ * - jsonwebtoken keeps only the message of the callback's error: the coded reason is kept per
+ *   request for JwtAuthGuard to report.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleDestroy {
   readonly strategyName = `tokenguard-jwt-${randomUUID()}`;
+  private readonly refusals = new WeakMap<AuthRequest, () => AuthError | undefined>();
 
-  constructor(
-    private readonly verifier: TokenVerifier,
-    private readonly auth: AuthService,
-    private readonly cache: VerifiedTokenCache,
-    private readonly transport: CookieTransport,
-  ) {
+  constructor(verifier: TokenVerifier) {
+    const options = verifier.jsonWebTokenOptions;
     super({
-      jwtFromRequest: (request: AuthRequest) => transport.accessToken(request)?.token ?? null,
-      secretOrKeyProvider: (_req: unknown, token: string, done) => {
+      jwtFromRequest: (request: AuthRequest) => request[FOUND_TOKEN]?.token ?? null,
+      secretOrKeyProvider: (request: AuthRequest, token: string, done) => {
         try {
-          // A KeyObject, imported once: passport-jwt's types predate jsonwebtoken accepting them.
-          done(null, verifier.keyFor(token) as unknown as Buffer);
+          verifier.checkFormat(token);
         } catch (error) {
-          done(error);
+          return done(error);
         }
+        const choice = verifier.keyChoice(token);
+        this.refusals.set(request, choice.refusal);
+        done(null, choice.key as unknown as string);
       },
       passReqToCallback: true,
-      jsonWebTokenOptions: verifier.jsonWebTokenOptions,
-      // passport-jwt overwrites these two inside jsonWebTokenOptions with its own top-level
-      // values (undefined, false): without them here the pinned algorithm is dropped and
-      // expiry is judged by the wall clock instead of ours.
-      algorithms: verifier.jsonWebTokenOptions.algorithms,
-      ignoreExpiration: verifier.jsonWebTokenOptions.ignoreExpiration,
+      jsonWebTokenOptions: options,
+      algorithms: options.algorithms,
+      ignoreExpiration: options.ignoreExpiration,
     });
     passport.use(this.strategyName, this);
   }
@@ -53,12 +59,14 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
     return detachedPassport;
   }
 
-  /** Runs after the signature check: claims, then revocation and the app's user check. */
-  validate(request: AuthRequest, decoded: DecodedToken): Promise<AuthPrincipal> {
-    const claims = this.verifier.checkClaims(decoded, 'access');
-    const found = this.transport.accessToken(request);
-    if (found) this.cache.set(found.token, decoded, claims.exp);
-    return this.auth.principalFor(claims);
+  /** The verified token, as passport's "user": JwtAuthGuard makes the principal. */
+  validate(_request: AuthRequest, decoded: DecodedToken): DecodedToken {
+    return decoded;
+  }
+
+  /** Why the key callback refused this request's token, when it did. */
+  refusalOf(request: AuthRequest): AuthError | undefined {
+    return this.refusals.get(request)?.();
   }
 
   onModuleDestroy(): void {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
-import type { DecodedToken } from '../tokens/token.verifier';
+import type { DecodedToken } from './token.verifier';
 
 /**
  * Tokens whose signature passport-jwt has verified, keyed by the exact token string: the same

@@ -60,11 +60,11 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /**
-   * Skips, before any of throttler's per-request work, handlers no limit applies to (most, with
-   * the default limit off), decided once per handler; and contexts without a client to count
-   * (RPC, a plugin's own).
+   * Whether any limit applies to a handler (none, for most, with the default limit off) and
+   * there is a client to count (not RPC, not a plugin's own context): decided once per handler,
+   * before any of throttler's per-request work.
    */
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+  applies(context: ExecutionContext): boolean {
     const handler = context.getHandler();
     let limited = this.limitedHandlers.get(handler);
     if (limited === undefined) {
@@ -76,7 +76,11 @@ export class RateLimitGuard extends ThrottlerGuard {
       );
       this.limitedHandlers.set(handler, limited);
     }
-    return Promise.resolve(!limited || !authTarget(context).request);
+    return limited && authTarget(context).request !== undefined;
+  }
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(!this.applies(context));
   }
 
   /** The request (HTTP, GraphQL over HTTP, a socket's handshake) and where headers go, if anywhere. */

@@ -1,10 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import type { KeyObject } from 'node:crypto';
+import { verify as verifyJws, type GetPublicKeyOrSecret, type VerifyOptions } from 'jsonwebtoken';
 import { ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH, REFRESH_TOKEN_TYP } from '../auth.constants';
+import type { JwtAlgorithm } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
 import { AuthError, InvalidTokenError, isAuthError } from '../errors/auth.errors';
-import type { TokenClaims, TokenUse } from './token-claims.interface';
+import type { TokenClaims, TokenUse } from '../tokens/token-claims.interface';
 
 const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: REFRESH_TOKEN_TYP };
 const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -26,30 +26,39 @@ export interface DecodedToken {
 }
 
 /**
- * Every check a token must pass, shared by the passport strategy (access tokens) and by
- * refresh. Split in two because passport-jwt calls jsonwebtoken between them:
- * `keyFor` (before: format, size, header, algorithm, key) and `checkClaims` (after: type,
- * claims, time against the injected clock).
+ * The key of a token, chosen from the header jsonwebtoken decoded (the token is decoded once, by
+ * jsonwebtoken, which hands its header to this callback before checking the signature), and
+ * the reason it was refused, if it was: jsonwebtoken keeps only the message of a callback's
+ * error, and the reason's code is what the client gets.
+ */
+export interface KeyChoice {
+  readonly key: GetPublicKeyOrSecret;
+  readonly refusal: () => AuthError | undefined;
+}
+
+/**
+ * Every check a token must pass, in the order it can be made: `checkFormat` on the string,
+ * `keyChoice` on the header jsonwebtoken decodes (refused parameters, algorithm, key), the
+ * signature (jsonwebtoken), then `checkClaims` on the payload (type, claims, time against the
+ * injected clock). passport-jwt runs the middle two for access tokens; `verify` runs them all
+ * for refresh tokens.
  */
 @Injectable()
 export class TokenVerifier {
-  /** jsonwebtoken options: the ring's algorithms (each key is pinned to one by `keyFor`); time is checked by `checkClaims` against the Clock. */
-  readonly jsonWebTokenOptions;
+  /** jsonwebtoken options: the ring's algorithms (each key is pinned to one by `keyChoice`); time is checked by `checkClaims` against the Clock. */
+  readonly jsonWebTokenOptions: VerifyOptions & { complete: true; algorithms: JwtAlgorithm[] };
 
-  constructor(
-    private readonly config: AuthConfig,
-    private readonly jwt: JwtService,
-  ) {
+  constructor(private readonly config: AuthConfig) {
     this.jsonWebTokenOptions = {
-      algorithms: config.keys.algorithms,
-      complete: true as const,
+      algorithms: [...config.keys.algorithms],
+      complete: true,
       ignoreExpiration: true,
       ignoreNotBefore: true,
     };
   }
 
-  /** Checks everything that can be checked before the signature and picks the key. */
-  keyFor(token: string): KeyObject {
+  /** What can be checked before anything is decoded: the size, the compact form, one spelling per token. */
+  checkFormat(token: string): void {
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new InvalidTokenError(
         'AUTH_TOKEN_TOO_LARGE',
@@ -58,14 +67,32 @@ export class TokenVerifier {
     }
     if (!JWS_COMPACT.test(token) || !token.split('.').every(isCanonicalBase64url))
       throw malformed();
-    const header = parseSegment(token.slice(0, token.indexOf('.')));
+  }
+
+  /** The key callback for jsonwebtoken: refuses headers that choose their own key, and pins the algorithm. */
+  keyChoice(token: string): KeyChoice {
+    let refusal: AuthError | undefined;
+    const key: GetPublicKeyOrSecret = (header, done) => {
+      try {
+        done(null, this.keyFor(token, header));
+      } catch (error) {
+        refusal = toAuthError(error) as AuthError;
+        done(refusal);
+      }
+    };
+    return { key, refusal: () => refusal };
+  }
+
+  private keyFor(token: string, header: unknown) {
+    // jws decodes any JSON as a header: a string, a number, an array.
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw malformed();
     if (REFUSED_HEADERS.some((name) => name in header)) {
       throw new InvalidTokenError(
         'AUTH_TOKEN_HEADER_REFUSED',
         'The token header carries a parameter that is not accepted',
       );
     }
-    const key = this.config.keys.resolve(header);
+    const key = this.config.keys.resolve(header as Record<string, unknown>);
     const signatureLength = ECDSA_SIGNATURE_LENGTH[key.alg];
     if (
       signatureLength !== undefined &&
@@ -145,23 +172,34 @@ export class TokenVerifier {
     return valid;
   }
 
-  /** Full verification outside passport (refresh tokens): same key, same options, same checks. */
-  verify(token: string, expected: TokenUse): TokenClaims {
-    let decoded: DecodedToken;
+  /** Full verification outside passport (refresh tokens): the same checks in the same order. */
+  async verify(token: string, expected: TokenUse): Promise<TokenClaims> {
+    this.checkFormat(token);
+    const choice = this.keyChoice(token);
+    let decoded: unknown;
     try {
-      decoded = this.jwt.verify<DecodedToken & object>(token, {
-        ...this.jsonWebTokenOptions,
-        secret: this.keyFor(token) as unknown as string,
-      });
+      decoded = await new Promise((resolve, reject) =>
+        verifyJws(token, choice.key, this.jsonWebTokenOptions, (error, value) =>
+          error ? reject(error) : resolve(value),
+        ),
+      );
     } catch (error) {
-      throw toAuthError(error) as Error;
+      throw toAuthError(choice.refusal() ?? error) as Error;
     }
-    return this.checkClaims(decoded, expected);
+    return this.checkClaims(decoded as DecodedToken, expected);
   }
 }
 
-/** Errors jsonwebtoken raises for a token; anything else (an app's findUser failing) is not a token's fault. */
-const JSONWEBTOKEN_ERRORS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
+/**
+ * Errors jsonwebtoken raises for a token, and the SyntaxError jws throws on a payload that is
+ * not JSON under a `typ: JWT` header; anything else (an app's findUser failing) is not a token's fault.
+ */
+const JSONWEBTOKEN_ERRORS = new Set([
+  'JsonWebTokenError',
+  'TokenExpiredError',
+  'NotBeforeError',
+  'SyntaxError',
+]);
 
 /**
  * Maps what passport-jwt or jsonwebtoken reports to our errors. The format, algorithm and key
@@ -188,17 +226,6 @@ const invalidSignature = (cause?: unknown): AuthError =>
 
 const malformed = (cause?: unknown): AuthError =>
   new InvalidTokenError('AUTH_TOKEN_MALFORMED', 'The token is not a well-formed signed JWT', cause);
-
-function parseSegment(segment: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch (error) {
-    throw malformed(error);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed();
-  return value as Record<string, unknown>;
-}
 
 /** `typ` is a media type: compared without case, with the `application/` prefix optional. */
 const mediaType = (typ: unknown): string | undefined =>
