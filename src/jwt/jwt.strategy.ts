@@ -7,6 +7,10 @@ import { FOUND_TOKEN, type AuthRequest } from '../context/auth-request';
 import type { AuthError } from '../errors/auth.errors';
 import { TokenVerifier, type DecodedToken } from './token.verifier';
 
+/** Where a request keeps why the key callback refused its token (it lives and dies with the request). */
+const KEY_REFUSAL = Symbol('tokenguard.keyRefusal');
+type Refusable = AuthRequest & { [KEY_REFUSAL]?: () => AuthError | undefined };
+
 /** Takes the mixin's registration under the shared name 'jwt', which would clash between apps. */
 const detachedPassport = new passport.Passport();
 
@@ -25,26 +29,25 @@ const detachedPassport = new passport.Passport();
  *   and expiry is judged by the wall clock, not by our Clock);
  * - the key is a jsonwebtoken key callback (passport-jwt's types expect a string or Buffer, and
  *   jsonwebtoken takes the function), so that the header is decoded by jsonwebtoken alone;
- * - jsonwebtoken keeps only the message of the callback's error: the coded reason is kept per
+ * - jsonwebtoken keeps only the message of the callback's error: the coded reason is kept on the
  *   request for JwtAuthGuard to report.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleDestroy {
   readonly strategyName = `tokenguard-jwt-${randomUUID()}`;
-  private readonly refusals = new WeakMap<AuthRequest, () => AuthError | undefined>();
 
   constructor(verifier: TokenVerifier) {
     const options = verifier.jsonWebTokenOptions;
     super({
       jwtFromRequest: (request: AuthRequest) => request[FOUND_TOKEN]?.token ?? null,
-      secretOrKeyProvider: (request: AuthRequest, token: string, done) => {
+      secretOrKeyProvider: (request: Refusable, token: string, done) => {
         try {
           verifier.checkFormat(token);
         } catch (error) {
           return done(error);
         }
         const choice = verifier.keyChoice(token);
-        this.refusals.set(request, choice.refusal);
+        request[KEY_REFUSAL] = choice.refusal;
         done(null, choice.key as unknown as string);
       },
       passReqToCallback: true,
@@ -65,8 +68,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) implements OnModuleD
   }
 
   /** Why the key callback refused this request's token, when it did. */
-  refusalOf(request: AuthRequest): AuthError | undefined {
-    return this.refusals.get(request)?.();
+  refusalOf(request: Refusable): AuthError | undefined {
+    return request[KEY_REFUSAL]?.();
   }
 
   onModuleDestroy(): void {
