@@ -60,9 +60,11 @@ export class JwtAuthGuard extends AuthGuard() {
     if (!request) throw unsupported(target.type);
     if (rule.kind === 'optional' && !this.transport.accessToken(request)) return true;
     const principal = await this.authenticate(request, target);
-    if (rule.renews && target.response !== undefined && !target.connection) {
-      await this.renewal.offer(principal, request, target.response);
-    }
+    const renewing =
+      rule.renews && !target.connection
+        ? this.renewal.offer(principal, request, target.response)
+        : undefined;
+    if (renewing) await renewing;
     return true;
   }
 
@@ -85,7 +87,8 @@ export class JwtAuthGuard extends AuthGuard() {
       if (target?.connection) this.transport.assertOrigin(request);
       else if (target?.changesState) this.transport.checkCsrf(request, principal.sid);
     }
-    await this.principals.inspect(principal, request);
+    const inspecting = this.principals.inspect(principal, request);
+    if (inspecting) await inspecting;
     return principal;
   }
 

@@ -49,11 +49,19 @@ export class Principals {
 
   /**
    * Runs the app's `inspectRequest` hook on a principal: `'refuse'` refuses the request,
-   * `'revoke'` also ends the session.
+   * `'revoke'` also ends the session. Nothing to wait for without a hook.
    */
-  async inspect(principal: AuthPrincipal, request: ClientRequest): Promise<void> {
+  inspect(principal: AuthPrincipal, request: ClientRequest): Promise<void> | undefined {
     const { inspectRequest } = this.config.options;
-    const verdict = inspectRequest && (await inspectRequest(principal, request));
+    return inspectRequest && this.judge(inspectRequest(principal, request), principal, request);
+  }
+
+  private async judge(
+    pending: ReturnType<NonNullable<AuthConfig['options']['inspectRequest']>>,
+    principal: AuthPrincipal,
+    request: ClientRequest,
+  ): Promise<void> {
+    const verdict = await pending;
     if (verdict !== 'refuse' && verdict !== 'revoke') return;
     if (verdict === 'revoke') {
       await this.revocation.revokeSession(principal.sid, principal, request);

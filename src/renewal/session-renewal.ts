@@ -49,12 +49,26 @@ export class SessionRenewal {
     private readonly transport: CookieTransport,
   ) {}
 
-  /** Renews the principal's token on `response` (Express's, or Fastify's reply) if it is due. */
-  async offer(principal: AuthPrincipal, request: AuthRequest, response: unknown): Promise<void> {
+  /**
+   * Renews the principal's token on `response` (Express's, or Fastify's reply) if it is due;
+   * nothing to wait for when it is not (most requests).
+   */
+  offer(
+    principal: AuthPrincipal,
+    request: AuthRequest,
+    response: unknown,
+  ): Promise<void> | undefined {
     const pending = this.renewal(principal, request);
-    if (!pending) return;
-    const raw = nodeResponse(response);
-    if (!raw || raw.headersSent || RENEWING in raw) return;
+    const raw = pending && nodeResponse(response);
+    return raw && this.attach(pending, principal, request, raw);
+  }
+
+  private async attach(
+    pending: Promise<Renewal | undefined>,
+    principal: AuthPrincipal,
+    request: AuthRequest,
+    raw: ServerResponse,
+  ): Promise<void> {
     const renewal = await pending;
     if (!renewal || raw.headersSent || RENEWING in raw) return;
     Object.defineProperty(raw, RENEWING, { value: true });
