@@ -81,6 +81,27 @@ function optionalBlocks(): string[] {
   });
 }
 
+/** The README's Jest configuration and example spec ("Testing your app"), verbatim. */
+function testingBlocks(): { config: string; spec: string } {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = /\n## Testing your app\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+  const config = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  const spec = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!config || !spec) throw new Error('README: Testing your app needs a js and a ts block');
+  return { config, spec };
+}
+
+/** What the README's testing section has an app install. */
+const TESTING_PACKAGES = [
+  'jest',
+  '@swc/jest',
+  '@swc/core',
+  '@types/jest',
+  '@nestjs/testing',
+  'supertest',
+  '@types/supertest',
+];
+
 /** What the context sections' apps install beside the peers. */
 const CONTEXT_PACKAGES = [
   '@nestjs/graphql',
@@ -155,11 +176,17 @@ describe('the packed package in a fresh Nest app', () => {
           [manifest.name]: `file:${tarball}`,
           ...Object.fromEntries([...peers, ...others].map((name) => [name, tested(name)])),
         },
-        devDependencies: { '@types/node': tested('@types/node') },
+        devDependencies: Object.fromEntries(
+          ['@types/node', ...TESTING_PACKAGES].map((name) => [name, tested(name)]),
+        ),
       }),
     );
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG));
     writeFileSync(join(app, 'src', 'main.ts'), quickStart());
+    const { config, spec } = testingBlocks();
+    mkdirSync(join(app, 'test'));
+    writeFileSync(join(app, 'jest.config.js'), config);
+    writeFileSync(join(app, 'test', 'posts.spec.ts'), spec);
 
     // A second app with GraphQL and the WebSocket packages, for the README's context sections.
     const contexts = join(dir, 'contexts');
@@ -254,6 +281,16 @@ describe('the packed package in a fresh Nest app', () => {
     await http.post('/auth/login').send({ username: 'ada', password: 'wrong' }).expect(401);
   });
 
+  it("runs the README's Jest setup and example spec, with tokenguard/testing, in the app", async () => {
+    const jest = join(dir, 'app', 'node_modules', 'jest', 'bin', 'jest.js');
+    const { stderr } = await run(process.execPath, [jest, '--ci'], { cwd: join(dir, 'app') }).catch(
+      (error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`the README's testing example fails:\n${error.stderr}${error.stdout}`);
+      },
+    );
+    expect(stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+  });
+
   it("compiles the README's GraphQL, subscription, gateway and cache-manager code against the package", async () => {
     const contexts = join(dir, 'contexts');
     expect(readdirSync(join(contexts, 'src')).length).toBeGreaterThanOrEqual(5);
@@ -262,6 +299,12 @@ describe('the packed package in a fresh Nest app', () => {
     }).catch((error: { stdout?: string }) => {
       throw new Error(`the README's context sections do not compile:\n${error.stdout}`);
     });
+  });
+
+  it('ships the key tool as a bin (npx tokenguard)', async () => {
+    const bin = join(dir, 'app', 'node_modules', '.bin', 'tokenguard');
+    const { stdout } = await run(bin, ['secret']);
+    expect(stdout.trim()).toMatch(/^[\w-]{64}$/);
   });
 
   it('imports from an ES module as well', async () => {

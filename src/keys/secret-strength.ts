@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { KNOWN_SECRETS } from './known-secrets';
 
 /** What to say instead of a weak secret. */
-export const GENERATE_SECRET = 'generate one with `openssl rand -base64 48`';
+export const GENERATE_SECRET =
+  'generate one with `npx tokenguard secret` (or `openssl rand -base64 48`)';
 
 /**
  * Why a secret (an HMAC key, the CSRF secret) could be guessed, in words that never repeat it;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
 import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
 import { revokedError, RevocationService } from '../revocation/revocation.service';
@@ -45,6 +46,14 @@ export class AuthService {
       throw this.audit.failed('login.failed', error, { request });
     }
     if (subject) await this.limits.loginSucceeded(username, subject, client);
+    return this.open(user, request);
+  }
+
+  /**
+   * @internal A new session for a user already authenticated: the end of `login`, and how
+   * `tokenguard/testing` mints tokens without a password.
+   */
+  async open(user: AuthUser, request?: ClientRequest): Promise<TokenPair> {
     const sid = randomId();
     const refresh = { jti: randomId(), issuedAtMs: this.config.clock.now() };
     await this.revocation.startSession(sid, refresh.jti);
