@@ -60,8 +60,8 @@ describe('resolveAuthConfig', () => {
       { algorithm: 'HS512', secret: randomBytes(32) },
       'needs at least 64',
     ],
-    ['no secret', { secret: undefined }, 'secret is required'],
-    ['an empty secret', { secret: '' }, 'secret is required'],
+    ['no secret', { secret: undefined }, 'secret (or secretFile) is required'],
+    ['an empty secret', { secret: '' }, 'secret (or secretFile) is required'],
   ] as const)('refuses %s', (_name, options, expected) => {
     expect(problemsOf(options)).toEqual([expect.stringContaining(expected)]);
   });
@@ -93,7 +93,7 @@ describe('resolveAuthConfig', () => {
     [{ issuer: undefined }, 'issuer is required'],
     [{ audience: '  ' }, 'audience is required'],
     [{ findUser: 'users' }, 'findUser must be a function'],
-    [{ keyId: '../../etc/passwd' }, 'kid must be'],
+    [{ keyId: '../../etc/passwd' }, 'keyId must be'],
     [{ tokenLocation: ['cookies'] }, 'cookies.csrfSecret is required'],
     [{ rateLimit: { login: { limit: 0, ttlSeconds: 60 } } }, 'rateLimit.login needs'],
     [{ rateLimit: { default: { limit: 5, ttlSeconds: 0.5 } } }, 'rateLimit.default needs'],
@@ -137,7 +137,31 @@ describe('resolveAuthConfig', () => {
   });
 
   it('refuses an unknown (misspelt) option instead of ignoring it', () => {
-    expect(problemsOf({ accessTokenTTL: 5 })).toEqual(['unknown options: accessTokenTTL']);
+    expect(problemsOf({ accessTokenTTL: 5 })).toEqual([
+      'unknown option accessTokenTTL: did you mean accessTokenTtlSeconds?',
+    ]);
+    expect(problemsOf({ audiance: 'x', secert: 'y', colour: 'z' })).toEqual([
+      'unknown option audiance: did you mean audience?',
+      'unknown option secert: did you mean secret?',
+      'unknown option colour',
+    ]);
+  });
+
+  it('fails in one concise block: the list once, no stack, named option paths', () => {
+    const error = (() => {
+      try {
+        resolveAuthConfig({ algorithm: 'RS256', issuer: 'i', audience: 'a' });
+      } catch (thrown) {
+        return thrown as AuthConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error.stack).toBe(`AuthConfigError: ${error.message}`);
+    expect(Object.keys(error)).not.toContain('problems');
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toContain(
+      'privateKey (or privateKeyFile) is required to sign with RS256',
+    );
   });
 
   it('lists every problem in one error', () => {
@@ -192,7 +216,7 @@ describe('resolveAuthConfig', () => {
       expect(problemsOf({ algorithm: 'RS256' })).toEqual(
         expect.arrayContaining([
           expect.stringContaining('not a secret'),
-          expect.stringContaining('a private key is required'),
+          expect.stringContaining('privateKey (or privateKeyFile) is required'),
         ]),
       );
     });

@@ -137,8 +137,10 @@ const KNOWN_OPTIONS = new Set(Object.keys(KNOWN));
 export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthConfig {
   if (!options) throw new AuthConfigError(['AuthModule options are missing']);
   const problems: string[] = [];
-  const unknown = Object.keys(options).filter((name) => !KNOWN_OPTIONS.has(name));
-  if (unknown.length > 0) problems.push(`unknown options: ${unknown.join(', ')}`);
+  for (const name of Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key))) {
+    const near = nearest(name, KNOWN_OPTIONS);
+    problems.push(`unknown option ${name}${near ? `: did you mean ${near}?` : ''}`);
+  }
 
   for (const name of ['issuer', 'audience'] as const) {
     const value: unknown = options[name];
@@ -460,4 +462,37 @@ function seconds(
     return undefined;
   }
   return value;
+}
+
+/**
+ * The known name a misspelt one most likely meant: the one it begins (`accessTokenTTL`), else
+ * the closest by edit distance, ignoring case, if close enough to be a slip rather than another
+ * word. Hand-written: a dozen lines, where a library would be a dependency for one message.
+ */
+function nearest(name: string, known: Iterable<string>): string | undefined {
+  const wanted = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const lower = candidate.toLowerCase();
+    if (wanted.length >= 4 && lower.startsWith(wanted)) return candidate;
+    const distance = editDistance(wanted, lower);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(wanted.length / 4))
+    ? best.name
+    : undefined;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }

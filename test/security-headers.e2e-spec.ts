@@ -58,6 +58,26 @@ describe('security headers on every demo response', () => {
     expect(text).not.toMatch(/javascript:/i);
   });
 
+  it('says on the page, in header mode, that it needs cookie mode and how to start it, and offers no login', async () => {
+    const { text } = await demo.http.get('/').expect(200);
+    expect(text).toContain('TOKEN_LOCATION=cookies');
+    expect(text).not.toMatch(/<form|<input/i);
+    const cookieMode = await startDemo({ TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false' });
+    try {
+      const page = (await cookieMode.http.get('/').expect(200)).text;
+      expect(page).toMatch(/<form id="login">/);
+      expect(page).not.toContain('TOKEN_LOCATION=cookies');
+    } finally {
+      await cookieMode.close();
+    }
+  });
+
+  it('never writes a token into the page, whatever the mode (the script hides every *_token field)', async () => {
+    const { text } = await demo.http.get('/demo.js').expect(200);
+    expect(text).toContain('(not shown)');
+    expect(text).not.toMatch(/JSON\.stringify\(data, null/);
+  });
+
   it('keeps login, refresh and CSRF-token responses out of every cache', async () => {
     const login = await demo.http
       .post('/auth/login')

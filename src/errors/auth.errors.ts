@@ -82,8 +82,14 @@ export const isAuthError = (error: unknown): error is AuthError =>
 
 /** Thrown once at start-up, listing every problem found in the module options. */
 export class AuthConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  declare readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
     super(`Invalid AuthModule options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'AuthConfigError';
+    // Printed once, as the message alone: no stack (the options are the app's, not a bug in the
+    // code that read them), and the list kept out of the enumerable fields a logger prints again.
+    this.stack = `${this.name}: ${this.message}`;
+    Object.defineProperty(this, 'problems', { value: problems, enumerable: false });
   }
 }

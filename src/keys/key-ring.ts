@@ -117,7 +117,7 @@ export function buildKeyRing(options: AuthModuleOptions, problems: string[]): Ke
   const before = problems.length;
   const verifyOnly = options.verifyOnly === true;
   const keys = entries.map((entry, index) => {
-    const name = options.keys ? `keys[${index}]` : 'the key';
+    const name = options.keys ? `keys[${index}]` : '';
     return importKey(entry ?? ({} as KeyOptions), !verifyOnly && index === 0, name, problems);
   });
   const seen = new Set<string>();
@@ -131,6 +131,17 @@ export function buildKeyRing(options: AuthModuleOptions, problems: string[]): Ke
   return new KeyRing(ring, verifyOnly ? undefined : ring[0]);
 }
 
+/** Shorthand options by the key field they stand for. */
+const SHORTHAND: Partial<Record<keyof KeyOptions, string>> = { alg: 'algorithm', kid: 'keyId' };
+
+/** The option path of a key's field, as the app wrote it: `keys[1].publicKey`, or `privateKey`. */
+const at = (name: string, field: keyof KeyOptions): string =>
+  name ? `${name}.${field}` : (SHORTHAND[field] ?? field);
+
+/** `privateKey (or privateKeyFile)`: a key given by value or by file. */
+const either = (name: string, field: 'secret' | 'privateKey' | 'publicKey'): string =>
+  `${at(name, field)} (or ${at(name, `${field}File`)})`;
+
 function importKey(
   entry: KeyOptions,
   signs: boolean,
@@ -140,7 +151,7 @@ function importKey(
   const { alg } = entry;
   if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
     problems.push(
-      `${name}: algorithm "${String(alg)}" is not allowed; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
+      `${at(name, 'alg')} "${String(alg)}" is not allowed; use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
     );
     return undefined;
   }
@@ -151,7 +162,9 @@ function importKey(
   if (!keys || problems.length > before) return undefined;
   const kid = entry.kid ?? thumbprint(keys.verificationKey);
   if (typeof kid !== 'string' || !/^[\w.-]{1,128}$/.test(kid)) {
-    problems.push(`${name}: kid must be 1-128 characters of letters, digits, "_", "-" or "."`);
+    problems.push(
+      `${at(name, 'kid')} must be 1-128 characters of letters, digits, "_", "-" or "."`,
+    );
     return undefined;
   }
   return { kid, alg, ...keys };
@@ -164,17 +177,19 @@ function importSecret(
 ): Pick<RingKey, 'signingKey' | 'verificationKey'> | undefined {
   const { alg } = entry;
   if (entry.privateKey !== undefined || entry.publicKey !== undefined) {
-    problems.push(`${name}: ${alg} takes a secret, not a private or public key`);
+    problems.push(
+      `${at(name, 'privateKey')}: ${alg} signs with ${at(name, 'secret')}, not a private or public key`,
+    );
   }
-  const secret = material(entry.secret, entry.secretFile, `${name}.secretFile`, problems);
+  const secret = material(entry.secret, entry.secretFile, at(name, 'secretFile'), problems);
   if (secret === undefined || secret === '') {
-    problems.push(`${name}: a secret is required for ${alg}`);
+    problems.push(`${either(name, 'secret')} is required for ${alg}`);
     return undefined;
   }
   let key: KeyObject;
   if (secret instanceof KeyObject) {
     if (secret.type !== 'secret') {
-      problems.push(`${name}: the secret must be a symmetric key for ${alg}`);
+      problems.push(`${at(name, 'secret')}: a symmetric key is required for ${alg}`);
       return undefined;
     }
     key = secret;
@@ -187,11 +202,11 @@ function importSecret(
   const minBytes = HMAC_MIN_BYTES[alg] ?? 32;
   if (bytes.length < minBytes) {
     problems.push(
-      `${name}: the secret is ${bytes.length} bytes; ${alg} needs at least ${minBytes} random bytes`,
+      `${at(name, 'secret')} is ${bytes.length} bytes; ${alg} needs at least ${minBytes} random bytes`,
     );
   }
   const weakness = secretWeakness(bytes);
-  if (weakness) problems.push(`${name}: the secret ${weakness}; ${GENERATE_SECRET}`);
+  if (weakness) problems.push(`${at(name, 'secret')} ${weakness}; ${GENERATE_SECRET}`);
   return { signingKey: key, verificationKey: key };
 }
 
@@ -203,47 +218,55 @@ function importAsymmetric(
 ): Pick<RingKey, 'signingKey' | 'verificationKey'> | undefined {
   const { alg } = entry;
   if (entry.secret !== undefined || entry.secretFile !== undefined) {
-    problems.push(`${name}: ${alg} takes a private or public key, not a secret`);
+    problems.push(
+      `${at(name, 'secret')}: ${alg} signs with ${at(name, 'privateKey')}, not a secret`,
+    );
   }
   const privateInput = material(
     entry.privateKey,
     entry.privateKeyFile,
-    `${name}.privateKeyFile`,
+    at(name, 'privateKeyFile'),
     problems,
   );
   const publicInput = material(
     entry.publicKey,
     entry.publicKeyFile,
-    `${name}.publicKeyFile`,
+    at(name, 'publicKeyFile'),
     problems,
   );
   let privateKey: KeyObject | undefined;
   let publicKey: KeyObject | undefined;
   if (signs) {
     if (privateInput === undefined)
-      problems.push(`${name}: a private key is required to sign with ${alg}`);
-    else privateKey = parseKey(privateInput, 'private', name, problems);
+      problems.push(
+        `${either(name, 'privateKey')} is required to sign with ${alg} (npx tokenguard keygen ${alg})`,
+      );
+    else privateKey = parseKey(privateInput, 'private', at(name, 'privateKey'), problems);
     publicKey = privateKey && createPublicKey(privateKey);
   } else if (privateInput !== undefined || (publicInput !== undefined && isPrivate(publicInput))) {
     // A key that only verifies has no business holding a private key.
-    problems.push(`${name}: only verifies, so give its public key, not the private one`);
+    problems.push(
+      `${at(name, 'privateKey')}: this key only verifies, so give ${at(name, 'publicKey')}, not the private key`,
+    );
   } else if (publicInput === undefined) {
-    problems.push(`${name}: a public key is required to verify ${alg}`);
+    problems.push(`${either(name, 'publicKey')} is required to verify ${alg}`);
   } else {
-    publicKey = parseKey(publicInput, 'public', name, problems);
+    publicKey = parseKey(publicInput, 'public', at(name, 'publicKey'), problems);
   }
   if (!publicKey) return undefined;
   const details = publicKey.asymmetricKeyDetails ?? {};
   if (alg.startsWith('ES')) {
     if (publicKey.asymmetricKeyType !== 'ec' || details.namedCurve !== EC_CURVES[alg]) {
-      problems.push(`${name}: ${alg} needs an EC key on ${EC_CURVES[alg]}`);
+      problems.push(`${name || 'the key'}: ${alg} needs an EC key on ${EC_CURVES[alg]}`);
     }
   } else if (publicKey.asymmetricKeyType !== 'rsa') {
     // PS* too: an RSA-PSS-only key (id-RSASSA-PSS) has no JWK form, so it could not be published.
-    problems.push(`${name}: ${alg} needs an RSA key (rsaEncryption, not RSA-PSS-only)`);
+    problems.push(
+      `${name || 'the key'}: ${alg} needs an RSA key (rsaEncryption, not RSA-PSS-only)`,
+    );
   } else if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
     problems.push(
-      `${name}: the RSA key has ${details.modulusLength} bits; at least ${MIN_RSA_BITS} are needed`,
+      `${name || 'the key'}: the RSA key has ${details.modulusLength} bits; at least ${MIN_RSA_BITS} are needed`,
     );
   }
   return { signingKey: privateKey, verificationKey: publicKey };

@@ -1,17 +1,27 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { CurrentUser, NoRateLimit, Public, Roles, type AuthPrincipal } from '../../src/index';
+import {
+  CookieTransport,
+  CurrentUser,
+  NoRateLimit,
+  Public,
+  Roles,
+  type AuthPrincipal,
+} from '../../src/index';
 import { DemoUsersService, type DemoUser } from './demo-users.service';
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page';
+import { PAGE_CSS, PAGE_JS, pageHtml } from './page';
 
 @Controller()
 export class AppController {
-  constructor(private readonly users: DemoUsersService) {}
+  constructor(
+    private readonly users: DemoUsersService,
+    private readonly cookies: CookieTransport,
+  ) {}
 
   @Public()
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   page(): string {
-    return PAGE_HTML;
+    return pageHtml(this.cookies.enabled);
   }
 
   @Public()
