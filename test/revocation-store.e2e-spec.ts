@@ -77,4 +77,29 @@ describeWithRedis('RedisRevocationStore', () => {
     await store.revokeToken('prefixed', 10_000);
     expect(await inspector.exists(`${prefix}t:prefixed`)).toBe(1);
   });
+
+  it('answers the checks of one event-loop turn with one MGET, each with its own answer', async () => {
+    await store.revokeToken('batch-revoked', 10_000);
+    await store.revokeSession('batch-ended', 10_000);
+    const now = Date.now();
+    await store.revokeUser('batch-everywhere', now, 10_000);
+    const ref = (jti: string, sid = `sid-${jti}`, sub = 'batch-user', issuedAtMs = now) => ({
+      jti,
+      sid,
+      sub,
+      issuedAtMs,
+    });
+    // Counted on the store's own connection: other suites share this Redis server.
+    const mget = jest.spyOn((store as unknown as { client: Redis }).client, 'mget');
+    const answers = await Promise.all([
+      store.isRevoked(ref('batch-live')),
+      store.isRevoked(ref('batch-revoked')),
+      store.isRevoked(ref('batch-other', 'batch-ended')),
+      store.isRevoked(ref('batch-old', undefined, 'batch-everywhere', now - 1)),
+      store.isRevoked(ref('batch-new', undefined, 'batch-everywhere', now + 1)),
+    ]);
+    expect(answers).toEqual([false, true, true, true, false]);
+    expect(mget).toHaveBeenCalledTimes(1);
+    mget.mockRestore();
+  });
 });

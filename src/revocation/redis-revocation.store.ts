@@ -1,5 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { MgetBatch } from '../common/mget-batch';
 import { openRedis, whenReady } from '../common/redis';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
 import {
@@ -34,6 +35,8 @@ type ScriptedRedis = Redis & {
 export class RedisRevocationStore extends RevocationStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RevocationStore');
   private readonly client: ScriptedRedis;
+  /** The per-request check: the requests of one event-loop turn share one MGET. */
+  private readonly lookups: MgetBatch;
   private readonly ownsClient: boolean;
   /** Only a client this store configured is known to time out by itself. */
   override readonly boundsItsCalls: boolean;
@@ -51,6 +54,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: SCRIPTS.revokeUser });
     client.on('ready', () => void this.checkServerSettings());
     this.client = client as ScriptedRedis;
+    this.lookups = new MgetBatch((keys) => client.mget(keys));
   }
 
   /**
@@ -77,11 +81,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
-    const [token, session, mark] = await this.client.mget(
+    const [token, session, mark] = await this.lookups.get([
       this.key('t', jti),
       this.key('s', sid),
       this.key('u', sub),
-    );
+    ]);
     return token !== null || session === REVOKED || (mark !== null && issuedAtMs <= Number(mark));
   }
 
