@@ -69,8 +69,8 @@ describeWithRedis.each([
     const retry = await demo.http.post('/auth/refresh').send({ refresh_token }).expect(200);
     const pair = retry.body as { access_token: string; refresh_token: string };
     // Issued when the lost rotation ran, not now: it is that rotation's successor.
-    const claims = decode(pair.refresh_token) as { iat: number };
-    expect(claims.iat * 1000).toBe(rotatedAt);
+    const claims = decode(pair.refresh_token) as { iat_ms: number };
+    expect(claims.iat_ms).toBe(rotatedAt);
     await demo.http
       .get('/protected')
       .set('Authorization', `Bearer ${pair.access_token}`)

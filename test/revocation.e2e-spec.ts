@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { RevocationService as RevocationServiceToken } from '../src/index';
 import { startDemo, type RunningDemo } from './support/demo-app';
-import { decode } from './support/forge';
+import { decode, resign } from './support/forge';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
@@ -80,6 +80,10 @@ function revocationSuite(redis?: { url: string; prefix: string }, store?: 'cache
     await get(after.access_token).expect(200);
     const refreshed = (await post('/auth/refresh', after.refresh_token).expect(200)).body;
     await get(refreshed.access_token).expect(200);
+    // iat is whole seconds; iat_ms orders TokenGuard's tokens. One without it (another tool's,
+    // with the shared key) counts from the start of its second: revoked, the safe side.
+    const foreign = resign(after.access_token, demo.secret, (claims) => delete claims.iat_ms);
+    expect(await code(get(foreign), 401)).toBe('AUTH_TOKEN_REVOKED');
   });
 
   it('rotates refresh tokens: a replay within the grace window gets the same pair, a reuse after it ends the session', async () => {

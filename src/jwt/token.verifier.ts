@@ -123,6 +123,13 @@ export class TokenVerifier {
       !(Number.isFinite(authTime) && authTime <= Number(iat) + this.config.clockToleranceSeconds)
     )
       missing.push('auth_time');
+    // Optional, but when present it is the issue time's millisecond within the iat second.
+    const ms = claims.iat_ms;
+    if (
+      ms !== undefined &&
+      !(Number.isInteger(ms) && Math.floor(ms / 1000) === Math.floor(Number(iat)))
+    )
+      missing.push('iat_ms');
     if (missing.length > 0) {
       throw new InvalidTokenError(
         'AUTH_TOKEN_CLAIMS_INVALID',

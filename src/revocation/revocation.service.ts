@@ -123,8 +123,16 @@ export const tokenRef = (claims: TokenClaims): TokenRef => ({
   jti: claims.jti,
   sid: claims.sid,
   sub: claims.sub,
-  issuedAtMs: Math.round(claims.iat * 1000),
+  issuedAtMs: issuedAtMs(claims),
 });
 
 export const revokedError = (): AuthError =>
   new InvalidTokenError('AUTH_TOKEN_REVOKED', 'The token has been revoked');
+
+/**
+ * When a token was issued, in milliseconds: its `iat_ms` (TokenGuard's tokens; `checkClaims`
+ * holds it to its `iat` second), else its `iat`. A whole second from another issuer counts from
+ * its start, so a logout everywhere within that second revokes it: the safe side.
+ */
+const issuedAtMs = ({ iat, iat_ms: ms }: TokenClaims): number =>
+  typeof ms === 'number' ? ms : Math.round(iat * 1000);

@@ -62,6 +62,7 @@ describe('AuthService token claims', () => {
       aud: 'api.test',
       sub: 'u-1',
       iat: 1_800_000_000,
+      iat_ms: 1_800_000_000_000,
       nbf: 1_800_000_000,
       exp: 1_800_000_600,
       jti: expect.any(String),

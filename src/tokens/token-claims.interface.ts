@@ -24,6 +24,12 @@ export interface TokenClaims {
   roles: string[];
   /** When the user logged in (epoch seconds): sliding renewal stops at this plus the session's max age. */
   auth_time?: number;
+  /**
+   * When the token was issued, in epoch milliseconds (TokenGuard's tokens carry it; `iat` is whole
+   * seconds, which every JWT library compares without surprise): orders the token against a
+   * "logout everywhere" in the same second.
+   */
+  iat_ms?: number;
   [claim: string]: unknown;
 }
 
@@ -61,4 +67,5 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'token_use',
   'roles',
   'auth_time',
+  'iat_ms',
 ]);

@@ -103,9 +103,11 @@ export class TokenIssuer {
       iss: this.config.issuer,
       aud: this.config.audience,
       sub: user.sub,
-      // Milliseconds (RFC 7519 allows fractional NumericDates): a login in the same second as a
-      // "logout everywhere" must still be told apart from the tokens it revoked.
-      iat: nowMs / 1000,
+      // Whole seconds, as every JWT library expects (PyJWT refuses a fractional iat as "not yet
+      // valid" within its first second); the milliseconds go in iat_ms: a login in the same second
+      // as a "logout everywhere" must still be told apart from the tokens it revoked.
+      iat: now,
+      iat_ms: nowMs,
       nbf: now,
       exp: now + ttlSeconds,
       jti,
