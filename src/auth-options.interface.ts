@@ -169,8 +169,8 @@ export interface RateLimitOptions {
   lockout?: LockoutOptions | false;
   /** Your own counter store; wins over Redis. */
   store?: RateLimitStore;
-  /** Redis for the counters (a URL or an ioredis client). Default: `revocation.redis`, if any. */
-  redis?: string | Redis;
+  /** Redis for the counters. Default: `revocation.redis`, if any. */
+  redis?: RedisConnection;
   /** Prefix of the counters' keys. Default: `revocation.keyPrefix`. */
   keyPrefix?: string;
   /** Bound on each counter call, ms (1-10000); past it, 503. Default: `revocation.timeoutMs`. */
@@ -223,13 +223,29 @@ export interface SlidingOptions {
   sessionMaxAgeSeconds?: number;
 }
 
+/** Redis behind Sentinel: the sentinels to ask and the name of the master they watch. */
+export interface RedisSentinelOptions {
+  sentinels: { host: string; port: number }[];
+  /** The master's name in the sentinels' configuration (`sentinel monitor <name> ...`). */
+  name: string;
+  /** The master's (and replicas') password, if any. */
+  password?: string;
+  /** The sentinels' own password, if any. */
+  sentinelPassword?: string;
+  db?: number;
+}
+
+/**
+ * Where Redis is: a URL or a Sentinel configuration (TokenGuard opens and closes the connection,
+ * failing fast while Redis is away), or an ioredis client you manage (then turn its offline queue
+ * off so outages fail fast).
+ */
+export type RedisConnection = string | RedisSentinelOptions | Redis;
+
 /** Revocation store settings. */
 export interface RevocationOptions {
-  /**
-   * Redis shared by every instance: a URL (TokenGuard opens and closes the connection) or an
-   * ioredis client you manage (then turn its offline queue off so outages fail fast).
-   */
-  redis?: string | Redis;
+  /** Redis shared by every instance. */
+  redis?: RedisConnection;
   /** Your own store instead (see RevocationStore). */
   store?: RevocationStore;
   /**

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
@@ -21,6 +20,7 @@ import type {
   LockoutOptions,
   RateLimit,
   RateLimitOptions,
+  RedisConnection,
   RevocationOptions,
   SlidingOptions,
   TokenLocation,
@@ -28,6 +28,7 @@ import type {
 import { randomBytes } from 'node:crypto';
 import { type Clock, SystemClock } from './common/clock';
 import { kindOf } from './common/kind-of';
+import { isSentinelConfig } from './common/redis';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, type KeyRing } from './keys/key-ring';
 import { GENERATE_SECRET, secretWeakness } from './keys/secret-strength';
@@ -94,7 +95,7 @@ export interface ResolvedRateLimitOptions {
   login: RateLimit | false;
   refresh: RateLimit | false;
   /** Falling back to revocation's. */
-  redis?: string | Redis;
+  redis?: RedisConnection;
   keyPrefix: string;
   timeoutMs: number;
   lockout: Required<LockoutOptions> | false;
@@ -411,14 +412,21 @@ function checkConnection(
   const isClient = (value: unknown) =>
     typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
     typeof (value as { mget?: unknown }).mget === 'function';
-  if (
+  if (isSentinelConfig(redis)) {
+    const { sentinels, name: master } = redis;
+    const valid = (s: { host?: unknown; port?: unknown }) =>
+      typeof s?.host === 'string' && s.host !== '' && Number.isInteger(s.port);
+    if (sentinels.length === 0 || !sentinels.every(valid))
+      problems.push(`${name}.redis.sentinels must list { host, port } of at least one sentinel`);
+    if (master === '') problems.push(`${name}.redis.name must name the master the sentinels watch`);
+  } else if (
     typeof redis === 'string'
       ? !/^rediss?:\/\//.test(redis)
       : redis !== undefined && !isClient(redis)
   ) {
     const given = typeof redis === 'string' ? 'a string that is not one' : kindOf(redis);
     problems.push(
-      `${name}.redis must be a redis:// or rediss:// URL or an ioredis client; it was given ${given}${
+      `${name}.redis must be a redis:// or rediss:// URL, a Sentinel configuration ({ sentinels, name }) or an ioredis client; it was given ${given}${
         (redis as { stores?: unknown } | undefined)?.stores
           ? ' (a cache-manager cache goes in revocation.cache)'
           : ''

@@ -15,6 +15,8 @@ export {
   type TokenLocation,
   type RateLimit,
   type RateLimitOptions,
+  type RedisConnection,
+  type RedisSentinelOptions,
   type LockoutOptions,
 } from './auth-options.interface';
 export {

@@ -1,6 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { openRedis, whenReady } from '../common/redis';
+import { connectRedis, whenReady } from '../common/redis';
+import type { RedisConnection } from '../auth-options.interface';
 import { BLOCK, RateLimitStore, type HitCount } from './rate-limit.store';
 
 // One atomic step, so instances counting the same key never both see the same count.
@@ -36,13 +37,13 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleInit,
   override readonly boundsItsCalls: boolean;
 
   constructor(
-    redis: string | Redis,
+    redis: RedisConnection,
     private readonly keyPrefix: string,
     timeoutMs: number,
   ) {
     super();
-    this.ownsClient = this.boundsItsCalls = typeof redis === 'string';
-    const client = typeof redis === 'string' ? openRedis(redis, timeoutMs) : redis;
+    const { client, owned } = connectRedis(redis, timeoutMs);
+    this.ownsClient = this.boundsItsCalls = owned;
     client.defineCommand('tgHit', { numberOfKeys: 2, lua: HIT });
     this.client = client as ScriptedRedis;
   }

@@ -1,7 +1,8 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { MgetBatch } from '../common/mget-batch';
-import { openRedis, whenReady } from '../common/redis';
+import { connectRedis, describeRedis, whenReady } from '../common/redis';
+import type { RedisConnection } from '../auth-options.interface';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
 import {
   REVOKED,
@@ -13,8 +14,8 @@ import {
 
 /** Options of the Redis store; see `AuthModuleOptions.revocation`. */
 export interface RedisRevocationStoreOptions {
-  /** A Redis URL (the store opens and closes its own connection) or a client you manage. */
-  redis: string | Redis;
+  /** A Redis URL or Sentinel configuration (the store opens and closes its own connection), or a client you manage. */
+  redis: RedisConnection;
   keyPrefix: string;
   timeoutMs: number;
 }
@@ -43,12 +44,8 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
 
   constructor(private readonly options: RedisRevocationStoreOptions) {
     super();
-    this.ownsClient = typeof options.redis === 'string';
-    this.boundsItsCalls = this.ownsClient;
-    const client =
-      typeof options.redis === 'string'
-        ? openRedis(options.redis, options.timeoutMs)
-        : options.redis;
+    const { client, owned } = connectRedis(options.redis, options.timeoutMs);
+    this.ownsClient = this.boundsItsCalls = owned;
     client.defineCommand('tgRotate', { numberOfKeys: 3, lua: SCRIPTS.rotate });
     client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: SCRIPTS.revokeSession });
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: SCRIPTS.revokeUser });
@@ -76,8 +73,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   override describe(): string {
-    const { host, port, db, path } = this.client.options;
-    return `Redis at ${path ?? `${host}:${port}`} db ${db ?? 0}`;
+    return describeRedis(this.client);
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {

@@ -10,6 +10,7 @@ import {
   JsonLinesAuditSink,
   type LockoutOptions,
   type RateLimit,
+  type RedisConnection,
 } from '../../src/index';
 import { parseDurationSeconds } from '../../src/common/duration';
 
@@ -72,7 +73,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     },
     sliding: { renewWithinSeconds: renewWithin, sessionMaxAgeSeconds: duration('SESSION_MAX_AGE') },
     revocation: {
-      redis: env.REDIS_URL || undefined,
+      redis: redisFromEnv(env, problems),
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,
       timeoutMs: env.REVOCATION_TIMEOUT_MS ? Number(env.REVOCATION_TIMEOUT_MS) : undefined,
     },
@@ -89,11 +90,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     problems.push('HTTP_ADAPTER must be express or fastify');
   const redisUrl = env.REDIS_URL || undefined;
   const revocationStore = (env.REVOCATION_STORE ||
-    (redisUrl ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
+    (auth.revocation.redis ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
   if (!['memory', 'redis', 'cache-manager'].includes(revocationStore))
     problems.push('REVOCATION_STORE must be memory, redis or cache-manager');
-  if (revocationStore === 'redis' && !redisUrl)
-    problems.push('REVOCATION_STORE=redis needs REDIS_URL');
+  if (revocationStore === 'redis' && !auth.revocation.redis)
+    problems.push('REVOCATION_STORE=redis needs REDIS_URL or REDIS_SENTINELS');
   // The other stores keep revocations where the demo puts them (see DemoModule), not in Redis itself.
   if (revocationStore !== 'redis') auth.revocation.redis = undefined;
   if (problems.length > 0)
@@ -111,6 +112,21 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     revocationStore,
     redisUrl,
   };
+}
+
+/**
+ * `REDIS_SENTINELS` (`host:port,host:port,...`) with `REDIS_SENTINEL_NAME` (default `mymaster`):
+ * Redis behind Sentinel; else `REDIS_URL`; else none.
+ */
+function redisFromEnv(env: NodeJS.ProcessEnv, problems: string[]): RedisConnection | undefined {
+  if (!env.REDIS_SENTINELS) return env.REDIS_URL || undefined;
+  const sentinels = env.REDIS_SENTINELS.split(',').map((address) => {
+    const [host = '', port = ''] = address.trim().split(/:(?=\d+$)/);
+    return { host, port: Number(port) };
+  });
+  if (sentinels.some(({ host, port }) => !host || !Number.isInteger(port) || port <= 0))
+    problems.push('REDIS_SENTINELS must be host:port,host:port,...');
+  return { sentinels, name: env.REDIS_SENTINEL_NAME || 'mymaster' };
 }
 
 /** `CSRF_SECRET`, or a random one made at start-up (fine for one instance that never restarts). */

@@ -83,7 +83,7 @@ export class RedisServer {
   }
 }
 
-async function sparePort(): Promise<number> {
+export async function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
