@@ -86,6 +86,14 @@ describe('JwtAuthGuard on GET /protected', () => {
     await expect401(token, 'AUTH_TOKEN_MALFORMED');
   });
 
+  it.each([null, 1, 'text', [1]])(
+    'refuses a correctly signed token whose payload is not an object (%j), never with a 500',
+    async (payload) => {
+      const header = { alg: 'HS256', typ: 'JWT', kid: decode(access).header.kid };
+      await expect401(forgeHmac(header, payload, demo.secret), 'AUTH_TOKEN_MALFORMED');
+    },
+  );
+
   it('refuses a token over the size limit before parsing it', async () => {
     await expect401(`${access}${'A'.repeat(9000)}`, 'AUTH_TOKEN_TOO_LARGE');
   });

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import { RedisRateLimitStore, RedisRevocationStore } from '../src/index';
 import { startDemo } from './support/demo-app';
 import { describeWithRedis, testPrefix } from './support/redis';

@@ -33,14 +33,17 @@ export class MgetBatch {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    this.mget(batch.flatMap((lookup) => lookup.keys)).then(
-      (values) => {
-        let at = 0;
-        for (const lookup of batch) {
-          lookup.resolve(values.slice(at, (at += lookup.keys.length)));
-        }
-      },
-      (error: unknown) => batch.forEach((lookup) => lookup.reject(error)),
-    );
+    // Through a promise: a client that throws at once fails the batch, not the process.
+    Promise.resolve(batch.flatMap((lookup) => lookup.keys))
+      .then((keys) => this.mget(keys))
+      .then(
+        (values) => {
+          let at = 0;
+          for (const lookup of batch) {
+            lookup.resolve(values.slice(at, (at += lookup.keys.length)));
+          }
+        },
+        (error: unknown) => batch.forEach((lookup) => lookup.reject(error)),
+      );
   }
 }

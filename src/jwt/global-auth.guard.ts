@@ -26,8 +26,8 @@ export class GlobalAuthGuard implements CanActivate {
 
   // Rate limits first: a flood is refused before any token is parsed or checked.
   private async check(context: ExecutionContext, limited: boolean): Promise<boolean> {
-    if (limited) await this.limits.canActivate(context);
-    await this.jwt.canActivate(context);
+    if (limited && !(await this.limits.canActivate(context))) return false;
+    if (!(await this.jwt.canActivate(context))) return false;
     return this.roles.canActivate(context);
   }
 }

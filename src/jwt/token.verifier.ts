@@ -7,6 +7,8 @@ import { AuthError, InvalidTokenError, isAuthError } from '../errors/auth.errors
 import type { TokenClaims, TokenUse } from '../tokens/token-claims.interface';
 
 const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: REFRESH_TOKEN_TYP };
+/** The start of a JSON object: `{` after optional whitespace. */
+const JSON_OBJECT_START = /^[ \t\r\n]*\{/;
 const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 /** Headers that would let a token choose its own key or semantics: never followed, so refused. */
 const REFUSED_HEADERS = ['crit', 'b64', 'jku', 'x5u', 'jwk', 'x5c'];
@@ -65,7 +67,15 @@ export class TokenVerifier {
         `The token exceeds ${MAX_TOKEN_LENGTH} characters`,
       );
     }
-    if (!JWS_COMPACT.test(token) || !token.split('.').every(isCanonicalBase64url))
+    const segments = token.split('.');
+    if (!JWS_COMPACT.test(token) || !segments.every(isCanonicalBase64url)) throw malformed();
+    // The payload must be a JSON object: jws parses `null` or `1` too, and jsonwebtoken then
+    // fails with a TypeError on a correctly signed token. A look at its first byte, not a parse.
+    if (
+      !JSON_OBJECT_START.test(
+        Buffer.from((segments[1] ?? '').slice(0, 88), 'base64url').toString('latin1'),
+      )
+    )
       throw malformed();
   }
 
@@ -73,12 +83,15 @@ export class TokenVerifier {
   keyChoice(token: string): KeyChoice {
     let refusal: AuthError | undefined;
     const key: GetPublicKeyOrSecret = (header, done) => {
+      let chosen;
       try {
-        done(null, this.keyFor(token, header));
+        chosen = this.keyFor(token, header);
       } catch (error) {
         refusal = toAuthError(error) as AuthError;
-        done(refusal);
+        return done(refusal);
       }
+      // Outside the try: what jsonwebtoken does next is not the key choice's to report.
+      done(null, chosen);
     };
     return { key, refusal: () => refusal };
   }

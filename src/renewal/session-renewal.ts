@@ -3,17 +3,18 @@ import onHeaders from 'on-headers';
 import type { ServerResponse } from 'node:http';
 import { NEW_TOKEN_HEADER } from '../auth.constants';
 import { AuthConfig } from '../auth-options.validate';
-import type { ClientRequest } from '../common/client';
 import type { AuthRequest } from '../context/auth-request';
+import { AuditService } from '../audit/audit.service';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { hasEnded } from '../jwt/principals';
 import { RevocationService } from '../revocation/revocation.service';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { TokenIssuer } from '../tokens/token-issuer';
 
-/** A renewed access token and when it expires (epoch seconds). */
+/** A renewed access token, its jti, and when it expires (epoch seconds). */
 interface Renewal {
   token: string;
+  jti: string;
   expiresAt: number;
 }
 
@@ -47,6 +48,7 @@ export class SessionRenewal {
     private readonly issuer: TokenIssuer,
     private readonly revocation: RevocationService,
     private readonly transport: CookieTransport,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -58,9 +60,9 @@ export class SessionRenewal {
     request: AuthRequest,
     response: unknown,
   ): Promise<void> | undefined {
-    const pending = this.renewal(principal, request);
-    const raw = pending && nodeResponse(response);
-    return raw && this.attach(pending, principal, request, raw);
+    const raw = nodeResponse(response);
+    const pending = raw && this.renewal(principal);
+    return pending && this.attach(pending, principal, request, raw);
   }
 
   private async attach(
@@ -74,8 +76,16 @@ export class SessionRenewal {
     Object.defineProperty(raw, RENEWING, { value: true });
     const viaCookie = this.transport.accessToken(request)?.via === 'cookie';
     onHeaders(raw, () => {
-      if (raw.statusCode >= 400 || hasEnded(principal)) return;
+      // The request's latest principal too: GraphQL makes one per field, and a logout may be another's.
+      const ended = hasEnded(principal) || (request.user !== undefined && hasEnded(request.user));
+      if (raw.statusCode >= 400 || ended) return;
       this.write(raw, renewal, viaCookie);
+      // Audited when sent: a renewal minted for a request refused later (a role) never leaves.
+      const { sid } = principal;
+      this.audit.emit('token.issued', {
+        token: { sub: principal.sub, sid, jti: renewal.jti },
+        request,
+      });
     });
   }
 
@@ -87,10 +97,7 @@ export class SessionRenewal {
    * own `exp`. Across instances each mints its own, which is harmless: all belong to the same
    * session and die with it.
    */
-  private renewal(
-    principal: AuthPrincipal,
-    request: ClientRequest,
-  ): Promise<Renewal | undefined> | undefined {
+  private renewal(principal: AuthPrincipal): Promise<Renewal | undefined> | undefined {
     const { sliding, clock } = this.config;
     const { claims } = principal;
     const now = clock.now() / 1000;
@@ -100,7 +107,7 @@ export class SessionRenewal {
     const shared = this.renewals.get(claims.jti);
     if (shared) return shared.renewal;
     for (const [jti, { until }] of this.renewals) if (until <= now) this.renewals.delete(jti);
-    const renewal = this.mint(principal, deadline, request);
+    const renewal = this.mint(principal, deadline);
     if (this.renewals.size >= MAX_SHARED_RENEWALS) return renewal;
     this.renewals.set(claims.jti, { renewal, until: claims.exp });
     // Only a token is shared: after no renewal (no live session), the next request asks again.
@@ -109,20 +116,13 @@ export class SessionRenewal {
     return renewal;
   }
 
-  private async mint(
-    principal: AuthPrincipal,
-    deadline: number,
-    request: ClientRequest,
-  ): Promise<Renewal | undefined> {
+  private async mint(principal: AuthPrincipal, deadline: number): Promise<Renewal | undefined> {
     const { claims } = principal;
     if (!(await this.revocation.sessionLive(claims.sid))) return undefined;
     const now = this.config.clock.now() / 1000;
     const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
     const ttl = Math.min(this.config.accessTokenTtlSeconds, Math.floor(deadline - now));
-    return {
-      token: this.issuer.access(user, claims, ttl, request),
-      expiresAt: Math.floor(now) + ttl,
-    };
+    return { ...this.issuer.access(user, claims, ttl), expiresAt: Math.floor(now) + ttl };
   }
 
   private write(response: ServerResponse, { token, expiresAt }: Renewal, viaCookie: boolean): void {

@@ -115,6 +115,30 @@ describe('AuthService token claims', () => {
     });
   });
 
+  it('issues whole milliseconds (iat_ms) on a clock that gives fractions, and its tokens verify', async () => {
+    const fractional = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          secret: randomBytes(32),
+          issuer: 'https://issuer.test',
+          audience: 'api.test',
+          clock: { now: () => 1_800_000_000_123.5 },
+          validateCredentials: () => ({ sub: 'u-2', roles: [] }),
+        }),
+      ],
+    }).compile();
+    const { access_token } = await fractional.get(AuthService).login('ann', 'pw');
+    expect(segment(access_token, 1)).toMatchObject({
+      iat: 1_800_000_000,
+      iat_ms: 1_800_000_000_123,
+    });
+    await expect(
+      fractional.get(TokenVerifier).verify(access_token, 'access'),
+    ).resolves.toMatchObject({
+      sub: 'u-2',
+    });
+  });
+
   it('refuses bad credentials with one coded error', async () => {
     await expect(auth.login('ann', 'wrong')).rejects.toMatchObject({
       code: 'AUTH_INVALID_CREDENTIALS',

@@ -14,6 +14,9 @@ import type { ClientRequest } from '../common/client';
 import { ClientResolver } from '../context/client-resolver';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 
+/** Opens a session without credentials: internal (tokenguard/testing). */
+export const OPEN_SESSION = Symbol('tokenguard.openSession');
+
 /** Sessions: opens them (login), rotates their refresh tokens, and ends them (logout). */
 @Injectable()
 export class AuthService {
@@ -46,14 +49,15 @@ export class AuthService {
       throw this.audit.failed('login.failed', error, { request });
     }
     if (subject) await this.limits.loginSucceeded(username, subject, client);
-    return this.open(user, request);
+    return this[OPEN_SESSION](user, request);
   }
 
   /**
-   * @internal A new session for a user already authenticated: the end of `login`, and how
-   * `tokenguard/testing` mints tokens without a password.
+   * A new session for a user already authenticated: the end of `login`, and how
+   * `tokenguard/testing` mints tokens without a password. Keyed by a symbol the package does not
+   * export, so no app reaches it by mistake.
    */
-  async open(user: AuthUser, request?: ClientRequest): Promise<TokenPair> {
+  async [OPEN_SESSION](user: AuthUser, request?: ClientRequest): Promise<TokenPair> {
     const sid = randomId();
     const refresh = { jti: randomId(), issuedAtMs: this.config.clock.now() };
     await this.revocation.startSession(sid, refresh.jti);

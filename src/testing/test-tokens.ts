@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { decode } from 'jsonwebtoken';
 import type { AuthUser } from '../auth-options.interface';
 import { RevocationService } from '../revocation/revocation.service';
-import { AuthService } from '../session/auth.service';
+import { AuthService, OPEN_SESSION } from '../session/auth.service';
 import type { TokenClaims, TokenPair } from '../tokens/token-claims.interface';
 import { TokenIssuer } from '../tokens/token-issuer';
 
@@ -26,6 +26,10 @@ export class TestTokens {
 
   /** The kit for an app, or a compiled TestingModule, that imports AuthModule. */
   static of(app: Pick<INestApplicationContext, 'get'>): TestTokens {
+    // Sessions without a password belong in tests, never in a running service.
+    if (process.env.NODE_ENV === 'production') {
+      throw new Error('TestTokens is for tests: it does not run with NODE_ENV=production');
+    }
     const find = <T>(type: abstract new (...args: never[]) => T): T =>
       app.get(type, { strict: false });
     return new TestTokens(find(AuthService), find(TokenIssuer), find(RevocationService));
@@ -33,14 +37,14 @@ export class TestTokens {
 
   /** A new session for `user` (`{ sub, roles }`): the pair a login would return. */
   login(user: AuthUser): Promise<TokenPair> {
-    return this.auth.open(user);
+    return this.auth[OPEN_SESSION](user);
   }
 
   /** An access token for `user` in a new session. */
   async accessToken(user: AuthUser, { expiresInSeconds }: TestTokenOptions = {}): Promise<string> {
     const pair = await this.login(user);
     if (expiresInSeconds === undefined) return pair.access_token;
-    return this.issuer.access(user, claimsOf(pair.access_token), expiresInSeconds, undefined);
+    return this.issuer.access(user, claimsOf(pair.access_token), expiresInSeconds).token;
   }
 
   /** `Authorization` header value for `user`: `Bearer <access token>`. */

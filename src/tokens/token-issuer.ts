@@ -75,16 +75,14 @@ export class TokenIssuer {
     };
   }
 
-  /** A lone access token in an existing session (sliding renewal), for `ttlSeconds`. */
+  /** A lone access token in an existing session (sliding renewal), for `ttlSeconds`; audited by who sends it. */
   access(
     user: AuthUser,
     claims: Pick<TokenClaims, 'sid' | 'auth_time' | 'iat'>,
     ttlSeconds: number,
-    request: ClientRequest | undefined,
-  ): string {
+  ): { token: string; jti: string } {
     const jti = randomId();
-    this.audit.emit('token.issued', { token: { sub: user.sub, sid: claims.sid, jti }, request });
-    return this.sign('access', user, claims.sid, jti, ttlSeconds, authTime(claims));
+    return { token: this.sign('access', user, claims.sid, jti, ttlSeconds, authTime(claims)), jti };
   }
 
   private sign(
@@ -94,8 +92,9 @@ export class TokenIssuer {
     jti: string,
     ttlSeconds: number,
     authTime: number,
-    nowMs = this.config.clock.now(),
+    at = this.config.clock.now(),
   ): string {
+    const nowMs = Math.floor(at); // a Clock may give fractions; iat_ms is whole milliseconds
     const now = Math.floor(nowMs / 1000);
     const custom = use === 'access' ? this.customClaims(user) : {};
     const claims: TokenClaims = {
