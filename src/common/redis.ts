@@ -59,6 +59,16 @@ function openRedis(target: string | RedisSentinelOptions, timeoutMs: number): Re
   return client;
 }
 
+/**
+ * Closes a connection this library opened: QUIT (replies still due arrive first), then a
+ * disconnect, which also ends a Sentinel client's watch on the sentinels (QUIT leaves it open,
+ * and the process with it).
+ */
+export async function closeRedis(client: Redis): Promise<void> {
+  await client.quit().catch(() => undefined);
+  client.disconnect();
+}
+
 /** How a store names its Redis in the start-up log (no password). */
 export function describeRedis(client: Redis): string {
   const { host, port, db, path, sentinels, name } = client.options;

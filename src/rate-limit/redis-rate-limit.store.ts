@@ -1,6 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { connectRedis, whenReady } from '../common/redis';
+import { closeRedis, connectRedis, whenReady } from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
 import { BLOCK, RateLimitStore, type HitCount } from './rate-limit.store';
 
@@ -82,7 +82,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleInit,
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeRedis(this.client);
   }
 
   private key(key: string): string {

@@ -1,7 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { MgetBatch } from '../common/mget-batch';
-import { connectRedis, describeRedis, whenReady } from '../common/redis';
+import { closeRedis, connectRedis, describeRedis, whenReady } from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
 import {
@@ -118,7 +118,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeRedis(this.client);
   }
 
   private key(kind: 't' | 's' | 'u', id: string): string {
