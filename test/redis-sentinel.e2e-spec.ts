@@ -1,10 +1,8 @@
-import { type Redis } from 'ioredis';
-import { RedisRateLimitStore, RedisRevocationStore } from '../src/index';
+import { RedisRateLimitStore } from '../src/index';
 import { startDemo } from './support/demo-app';
 import { describeWithRedis, testPrefix } from './support/redis';
 import { SentinelSetup } from './support/redis-sentinel';
-import { revocationStoreContract } from './support/revocation-store.contract';
-import { TestClock } from './support/test-clock';
+import { redisStoreContract } from './support/revocation-store.contract';
 
 /**
  * Redis behind Sentinel (one master, one replica, three sentinels, real servers on loopback):
@@ -16,35 +14,13 @@ describeWithRedis('Redis behind Sentinel', () => {
   afterAll(() => setup?.dispose());
 
   describe('the revocation store contract', () => {
-    const prefix = testPrefix();
-    let store: RedisRevocationStore;
-    let master: Redis;
-    revocationStoreContract(
-      async () => {
-        store = new RedisRevocationStore({
-          redis: setup.config,
-          keyPrefix: prefix,
-          timeoutMs: 1000,
-        });
-        await store.onModuleInit();
-        master = setup.master.client();
-        return {
-          store,
-          clock: new TestClock(),
-          ttlOf: async (kind, id) => {
-            const ttl = await master.pttl(`${prefix}${kind}:${id}`);
-            return ttl < 0 ? undefined : ttl;
-          },
-        };
-      },
-      async () => {
-        await store.onModuleDestroy();
-        master.disconnect();
-      },
+    const contract = redisStoreContract(
+      () => setup.config,
+      () => setup.master.client(),
     );
 
     it('names the master and the sentinels in its start-up line', () => {
-      expect(store.describe()).toBe(
+      expect(contract.store().describe()).toBe(
         `Redis master "tokenguard" via Sentinel at ${setup.addresses.split(',').join(', ')} db 0`,
       );
     });

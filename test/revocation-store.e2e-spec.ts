@@ -1,7 +1,11 @@
 import { Redis } from 'ioredis';
-import { MemoryRevocationStore, RedisRevocationStore } from '../src/index';
-import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
-import { revocationStoreContract, type StoreUnderTest } from './support/revocation-store.contract';
+import { MemoryRevocationStore } from '../src/index';
+import { describeWithRedis, REDIS_URL } from './support/redis';
+import {
+  redisStoreContract,
+  revocationStoreContract,
+  type StoreUnderTest,
+} from './support/revocation-store.contract';
 import { TestClock } from './support/test-clock';
 
 describe('MemoryRevocationStore', () => {
@@ -48,41 +52,22 @@ describe('MemoryRevocationStore', () => {
 });
 
 describeWithRedis('RedisRevocationStore', () => {
-  const prefix = testPrefix();
-  let store: RedisRevocationStore;
-  let inspector: Redis;
-
-  revocationStoreContract(
-    async () => {
-      store = new RedisRevocationStore({ redis: REDIS_URL, keyPrefix: prefix, timeoutMs: 1000 });
-      await store.onModuleInit();
-      inspector = new Redis(REDIS_URL);
-      return {
-        store,
-        clock: new TestClock(),
-        ttlOf: async (kind, id) => {
-          const ttl = await inspector.pttl(`${prefix}${kind}:${id}`);
-          return ttl < 0 ? undefined : ttl;
-        },
-      };
-    },
-    async () => {
-      await deleteKeys(prefix);
-      await store.onModuleDestroy();
-      inspector.disconnect();
-    },
+  const contract = redisStoreContract(
+    () => REDIS_URL,
+    () => new Redis(REDIS_URL),
   );
+  const store = () => contract.store();
 
   it('keeps every key under its prefix', async () => {
-    await store.revokeToken('prefixed', 10_000);
-    expect(await inspector.exists(`${prefix}t:prefixed`)).toBe(1);
+    await store().revokeToken('prefixed', 10_000);
+    expect(await contract.inspector().exists(`${contract.prefix}t:prefixed`)).toBe(1);
   });
 
   it('answers the checks of one event-loop turn with one MGET, each with its own answer', async () => {
-    await store.revokeToken('batch-revoked', 10_000);
-    await store.revokeSession('batch-ended', 10_000);
+    await store().revokeToken('batch-revoked', 10_000);
+    await store().revokeSession('batch-ended', 10_000);
     const now = Date.now();
-    await store.revokeUser('batch-everywhere', now, 10_000);
+    await store().revokeUser('batch-everywhere', now, 10_000);
     const ref = (jti: string, sid = `sid-${jti}`, sub = 'batch-user', issuedAtMs = now) => ({
       jti,
       sid,
@@ -90,13 +75,13 @@ describeWithRedis('RedisRevocationStore', () => {
       issuedAtMs,
     });
     // Counted on the store's own connection: other suites share this Redis server.
-    const mget = jest.spyOn((store as unknown as { client: Redis }).client, 'mget');
+    const mget = jest.spyOn((store() as unknown as { client: Redis }).client, 'mget');
     const answers = await Promise.all([
-      store.isRevoked(ref('batch-live')),
-      store.isRevoked(ref('batch-revoked')),
-      store.isRevoked(ref('batch-other', 'batch-ended')),
-      store.isRevoked(ref('batch-old', undefined, 'batch-everywhere', now - 1)),
-      store.isRevoked(ref('batch-new', undefined, 'batch-everywhere', now + 1)),
+      store().isRevoked(ref('batch-live')),
+      store().isRevoked(ref('batch-revoked')),
+      store().isRevoked(ref('batch-other', 'batch-ended')),
+      store().isRevoked(ref('batch-old', undefined, 'batch-everywhere', now - 1)),
+      store().isRevoked(ref('batch-new', undefined, 'batch-everywhere', now + 1)),
     ]);
     expect(answers).toEqual([false, true, true, true, false]);
     expect(mget).toHaveBeenCalledTimes(1);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { RevocationStore, RotationResult, Successor, TokenRef } from '../../src/index';
-import { type TestClock } from './test-clock';
+import type { Redis } from 'ioredis';
+import {
+  RedisRevocationStore,
+  type RedisConnection,
+  type RevocationStore,
+  type RotationResult,
+  type Successor,
+  type TokenRef,
+} from '../../src/index';
+import { TestClock } from './test-clock';
 
 export interface StoreUnderTest {
   store: RevocationStore;
@@ -191,4 +199,40 @@ export function revocationStoreContract(
     await t.store.revokeUser(token.sub, Date.now(), 60_000);
     expect(await rotate(token)).toBe('revoked');
   });
+}
+
+/**
+ * The contract on a RedisRevocationStore that TokenGuard connects itself (`redis()`: a URL or a
+ * Sentinel configuration), its keys read back through `inspector()`, a plain client to the
+ * server that holds them. Returns the store and the inspector of the running suite.
+ */
+export function redisStoreContract(
+  redis: () => RedisConnection,
+  inspector: () => Redis,
+): { store(): RedisRevocationStore; inspector(): Redis; prefix: string } {
+  const prefix = `tokenguard-test:${randomUUID()}:`;
+  let store: RedisRevocationStore;
+  let client: Redis;
+  revocationStoreContract(
+    async () => {
+      store = new RedisRevocationStore({ redis: redis(), keyPrefix: prefix, timeoutMs: 1000 });
+      await store.onModuleInit();
+      client = inspector();
+      return {
+        store,
+        clock: new TestClock(),
+        ttlOf: async (kind, id) => {
+          const ttl = await client.pttl(`${prefix}${kind}:${id}`);
+          return ttl < 0 ? undefined : ttl;
+        },
+      };
+    },
+    async () => {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+      await store.onModuleDestroy();
+      client.disconnect();
+    },
+  );
+  return { store: () => store, inspector: () => client, prefix };
 }
