@@ -1,28 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { startDemo, type RunningDemo } from './support/demo-app';
-import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
+import { describeWithRedis, testPrefix } from './support/redis';
+import { behindSentinel, onRedis, type Shared } from './support/redis-sentinel';
 
 /** Two app instances sharing one Redis and one signing key, as behind a load balancer. */
 describeWithRedis.each([
-  ['the Redis store', 'redis'],
-  ['cache-manager on @keyv/redis', 'cache-manager'],
-])('two instances sharing Redis through %s', (_name, store) => {
+  ['the Redis store', onRedis('redis')],
+  ['cache-manager on @keyv/redis', onRedis('cache-manager')],
+  ['the Redis store behind Sentinel', behindSentinel],
+])('two instances sharing Redis through %s', (_name, shared: Shared) => {
   const prefix = testPrefix();
   let a: RunningDemo;
   let b: RunningDemo;
+  let close: (prefix: string) => Promise<void>;
 
   beforeAll(async () => {
+    const connection = await shared();
+    close = connection.close;
     const env = {
       JWT_SECRET: randomBytes(48).toString('base64url'),
-      REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
-      REVOCATION_STORE: store,
+      ...connection.env,
     };
     [a, b] = await Promise.all([startDemo(env), startDemo(env)]);
-  });
+  }, 30_000);
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
-    await deleteKeys(prefix);
+    await close(prefix);
   });
   beforeEach(() => [a, b].forEach((demo) => demo.clock.advance(0.001)));
 

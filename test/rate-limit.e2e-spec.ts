@@ -4,6 +4,7 @@ import request from 'supertest';
 import { AuthModule, LoginEndpoint, Public } from '../src/index';
 import { bootApp } from './support/auth-app';
 import { PASSWORDS, startDemo, type DemoUsername, type RunningDemo } from './support/demo-app';
+import { behindSentinel, onRedis, type Shared } from './support/redis-sentinel';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 
 /** A login from `ip` (sent as X-Forwarded-For, which counts only when the demo trusts a proxy). */
@@ -143,22 +144,28 @@ describe('login lockout per username (LOGIN_LOCKOUT=5/15m, lock 1 min doubling t
   });
 });
 
-describeWithRedis('rate limits shared through Redis by two instances', () => {
+describeWithRedis.each([
+  ['Redis', onRedis()],
+  ['Redis behind Sentinel', behindSentinel],
+])('rate limits shared through %s by two instances', (_name, shared: Shared) => {
   const prefix = testPrefix();
   let a: RunningDemo;
   let b: RunningDemo;
+  let close: (prefix: string) => Promise<void>;
   beforeAll(async () => {
+    const connection = await shared();
+    close = connection.close;
     const env = {
-      REDIS_URL,
+      ...connection.env,
       REDIS_KEY_PREFIX: prefix,
       LOGIN_RATE_LIMIT: '5/60s',
       TRUST_PROXY: 'true',
     };
     [a, b] = await Promise.all([startDemo(env), startDemo(env)]);
-  });
+  }, 30_000);
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
-    await deleteKeys(prefix);
+    await close(prefix);
   });
 
   it('holds the login limit jointly: 3 on A and 2 on B use it up for both', async () => {

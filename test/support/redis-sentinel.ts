@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { RedisSentinelOptions } from '../../src/index';
+import { deleteKeys, REDIS_URL } from './redis';
 import { RedisServer, sparePort } from './redis-server';
 
 const MASTER = 'tokenguard';
@@ -97,3 +98,22 @@ export class SentinelSetup {
     if (Date.now() >= deadline) throw new Error('the sentinels did not come up within 10 s');
   }
 }
+
+/** Where demo instances of a suite keep their state: the environment for it, and its clean-up. */
+export type Shared = () => Promise<{
+  env: NodeJS.ProcessEnv;
+  close(prefix: string): Promise<void>;
+}>;
+
+/** The test Redis at `REDIS_URL`, with the demo's `REVOCATION_STORE` (redis or cache-manager). */
+export const onRedis =
+  (store = 'redis'): Shared =>
+  () =>
+    Promise.resolve({ env: { REDIS_URL, REVOCATION_STORE: store }, close: deleteKeys });
+
+/** A master, a replica and three sentinels of the suite's own, gone with it. */
+export const behindSentinel: Shared = async () => {
+  const sentinel = await SentinelSetup.start();
+  const env = { REDIS_SENTINELS: sentinel.addresses, REDIS_SENTINEL_NAME: sentinel.config.name };
+  return { env, close: () => sentinel.dispose() };
+};
