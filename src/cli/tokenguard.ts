@@ -12,7 +12,7 @@ import {
   type JwtAlgorithm,
   type KeyOptions,
 } from '../auth-options.interface';
-import { buildKeyRing, type PublicJwk } from '../keys/key-ring';
+import { buildKeyRing, EC_CURVES, type PublicJwk } from '../keys/key-ring';
 
 const USAGE = `Usage:
   tokenguard secret                            a strong HMAC secret (for secret, HS256/384/512)
@@ -23,16 +23,10 @@ ALG: ${SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')).join(', ')}`;
 
 /** Bits of an RSA modulus: above the 2048 the module requires, as NIST advises past 2030. */
 const RSA_BITS = 3072;
-const CURVES: Partial<Record<JwtAlgorithm, string>> = {
-  ES256: 'prime256v1',
-  ES384: 'secp384r1',
-  ES512: 'secp521r1',
-};
-const ALG_OF_CURVE: Record<string, JwtAlgorithm> = {
-  prime256v1: 'ES256',
-  secp384r1: 'ES384',
-  secp521r1: 'ES512',
-};
+/** The ECDSA algorithm of a curve: the module's own table, read the other way. */
+const ALG_OF_CURVE = Object.fromEntries(
+  Object.entries(EC_CURVES).map(([alg, curve]) => [curve, alg as JwtAlgorithm]),
+);
 
 /** Runs one command; returns the exit code (0 done, 1 refused, 2 misused). */
 export function run(args: readonly string[], print = console.log, warn = console.error): number {
@@ -67,7 +61,7 @@ function keygen(alg: string, out: string | undefined): { jwk: PublicJwk; file: s
   if (alg.startsWith('HS'))
     throw new Error(`${alg} signs with a shared secret: run "tokenguard secret"`);
   const chosen = supported(alg);
-  const curve = CURVES[chosen];
+  const curve = EC_CURVES[chosen];
   const { privateKey } = curve
     ? generateKeyPairSync('ec', { namedCurve: curve })
     : generateKeyPairSync('rsa', { modulusLength: RSA_BITS });

@@ -84,7 +84,8 @@ export class KeyRing {
 }
 
 const HMAC_MIN_BYTES: Partial<Record<JwtAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
-const EC_CURVES: Partial<Record<JwtAlgorithm, string>> = {
+/** The curve each ECDSA algorithm signs on (RFC 7518 section 3.4). */
+export const EC_CURVES: Partial<Record<JwtAlgorithm, string>> = {
   ES256: 'prime256v1',
   ES384: 'secp384r1',
   ES512: 'secp521r1',
