@@ -48,7 +48,10 @@ interface Target {
   ceiling?: string;
 }
 
-const ADAPTERS = ['express', 'fastify'] as const;
+/** BENCH_ADAPTERS=express (or fastify) loads one adapter only. */
+const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) =>
+  (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').includes(adapter),
+);
 
 /**
  * Each adapter runs three processes of bench/bench-app.ts: the ceiling (no TokenGuard), and
@@ -75,14 +78,15 @@ async function main(): Promise<void> {
       );
       const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
       const ceiling = `${adapter}: ceiling`;
+      // Each ceiling just before the targets compared with it: a round's ratios are seconds apart.
       targets.push(
         { name: `${ceiling} GET /health`, url: url(0, '/health') },
-        { name: `${ceiling} GET /admin/users`, url: url(0, '/admin/users') },
         {
           name: `${adapter}: public GET /health`,
           url: url(1, '/health'),
           ceiling: `${ceiling} GET /health`,
         },
+        { name: `${ceiling} GET /admin/users`, url: url(0, '/admin/users') },
         {
           name: `${adapter}: full stack, memory`,
           url: url(1, '/admin/users'),
@@ -143,7 +147,8 @@ function accessTokens(secret: string, count: number): string[] {
         iss: 'tokenguard-bench',
         aud: 'tokenguard-bench-api',
         sub: '1',
-        iat: nowMs / 1000,
+        iat: now,
+        iat_ms: nowMs,
         nbf: now,
         exp: now + 900,
         jti: randomBytes(16).toString('base64url'),
@@ -158,33 +163,37 @@ function accessTokens(secret: string, count: number): string[] {
   );
 }
 
+/**
+ * Medians over the rounds; a target's ratio is the median of its per-round ratios to its ceiling
+ * (measured in the same round, seconds apart), so that the VM's drift between rounds, which moves
+ * the ceiling itself by 10-30%, cancels out. The range of the per-round ratios is printed too.
+ */
 function report(targets: Target[], results: Map<string, Run[]>): void {
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const rows = new Map(
-    targets.map((t) => {
-      const runs = results.get(t.name) ?? [];
-      const row = {
-        rps: median(runs.map((r) => r.rps)),
-        p50: median(runs.map((r) => r.p50)),
-        p99: median(runs.map((r) => r.p99)),
-        errors: runs.reduce((sum, r) => sum + r.errors, 0),
-      };
-      return [t.name, row];
-    }),
-  );
   console.log(
     `\n${WRK ? 'wrk' : 'autocannon'}: median of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
   );
   console.log(
-    'target                                 req/s   p50 ms  p99 ms  vs ceiling  non-2xx',
+    'target                                 req/s   p50 ms  p99 ms  vs ceiling (range)  non-2xx',
   );
   for (const target of targets) {
-    const row = rows.get(target.name)!;
-    const ceiling = target.ceiling ? rows.get(target.ceiling)?.rps : undefined;
-    const ratio = ceiling ? (row.rps / ceiling).toFixed(2) : '';
+    const runs = results.get(target.name) ?? [];
+    const ceiling = target.ceiling ? results.get(target.ceiling) : undefined;
+    const ratios = ceiling ? runs.map((run, round) => run.rps / (ceiling[round]?.rps ?? NaN)) : [];
+    const ratio =
+      ratios.length > 0
+        ? `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`
+        : '';
+    const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     console.log(
-      `${target.name.padEnd(37)} ${row.rps.toFixed(0).padStart(6)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(7)} ${ratio.padStart(11)} ${String(row.errors).padStart(8)}`,
+      `${target.name.padEnd(37)} ${median(runs.map((r) => r.rps))
+        .toFixed(0)
+        .padStart(6)} ${median(runs.map((r) => r.p50))
+        .toFixed(1)
+        .padStart(8)} ${median(runs.map((r) => r.p99))
+        .toFixed(1)
+        .padStart(7)} ${ratio.padStart(19)} ${String(errors).padStart(8)}`,
     );
   }
 }

@@ -1,7 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-const BEARER = /^Bearer[ \t]+(.+?)[ \t]*$/i;
-
 /**
  * The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1), or null when
  * there is none. Whatever follows the scheme is returned, of any length, so the verifier can
@@ -21,10 +19,30 @@ export function extractBearerToken(request: {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return null;
   const fields = authorizationFields(request.rawHeaders ?? request.raw?.rawHeaders);
-  if (fields.length > 1 && fields.some((field) => BEARER.test(field))) {
+  if (fields.length > 1 && fields.some((field) => bearerCredentials(field) !== null)) {
     return fields.join(', ');
   }
-  return BEARER.exec(header)?.[1] ?? null;
+  return bearerCredentials(header);
+}
+
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * `Bearer`, any case, then spaces or tabs, then the credentials up to trailing blanks; null when
+ * the scheme differs or nothing but blanks follows it. What `/^Bearer[ \t]+(.+?)[ \t]*$/i` reads,
+ * scanned by hand: that lazy expression tried the end of the header at every character of the
+ * token, on every request (the spec holds the two equal).
+ */
+function bearerCredentials(field: string): string | null {
+  if (field.length < 8 || field.slice(0, 6).toLowerCase() !== 'bearer') return null;
+  if (!isBlank(field.charCodeAt(6))) return null;
+  let start = 7;
+  while (start < field.length && isBlank(field.charCodeAt(start))) start++;
+  let end = field.length;
+  while (end > start && isBlank(field.charCodeAt(end - 1))) end--;
+  const credentials = field.slice(start, end);
+  return credentials && !LINE_BREAK.test(credentials) ? credentials : null;
 }
 
 /** Every `Authorization` field value as sent, in order (`rawHeaders` is name, value, name, ...). */
@@ -32,7 +50,11 @@ function authorizationFields(rawHeaders: readonly string[] | undefined): string[
   const fields: string[] = [];
   if (!rawHeaders) return fields;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'authorization') fields.push(rawHeaders[i + 1] ?? '');
+    const name = rawHeaders[i];
+    // The length first: no lower-cased copy of every other header's name.
+    if (name?.length === 13 && name.toLowerCase() === 'authorization') {
+      fields.push(rawHeaders[i + 1] ?? '');
+    }
   }
   return fields;
 }

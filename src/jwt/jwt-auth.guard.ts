@@ -46,26 +46,22 @@ export class JwtAuthGuard extends AuthGuard() {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     try {
-      return await this.check(context);
+      const rule = this.rules.of(context);
+      if (rule.kind === 'public') return true;
+      const target = authTarget(context);
+      const { request } = target;
+      if (!request) throw unsupported(target.type);
+      if (rule.kind === 'optional' && !this.transport.accessToken(request)) return true;
+      const principal = await this.authenticate(request, target);
+      const renewing =
+        rule.renews && !target.connection
+          ? this.renewal.offer(principal, request, target.response)
+          : undefined;
+      if (renewing) await renewing;
+      return true;
     } catch (error) {
       throw forContext(context, error, this.audit);
     }
-  }
-
-  private async check(context: ExecutionContext): Promise<boolean> {
-    const rule = this.rules.of(context);
-    if (rule.kind === 'public') return true;
-    const target = authTarget(context);
-    const { request } = target;
-    if (!request) throw unsupported(target.type);
-    if (rule.kind === 'optional' && !this.transport.accessToken(request)) return true;
-    const principal = await this.authenticate(request, target);
-    const renewing =
-      rule.renews && !target.connection
-        ? this.renewal.offer(principal, request, target.response)
-        : undefined;
-    if (renewing) await renewing;
-    return true;
   }
 
   /**

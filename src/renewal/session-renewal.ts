@@ -8,7 +8,7 @@ import { AuditService } from '../audit/audit.service';
 import { CookieTransport } from '../cookies/cookie-transport';
 import { hasEnded } from '../jwt/principals';
 import { RevocationService } from '../revocation/revocation.service';
-import type { AuthPrincipal } from '../tokens/token-claims.interface';
+import type { AuthPrincipal, TokenClaims } from '../tokens/token-claims.interface';
 import { TokenIssuer } from '../tokens/token-issuer';
 
 /** A renewed access token, its jti, and when it expires (epoch seconds). */
@@ -60,9 +60,17 @@ export class SessionRenewal {
     request: AuthRequest,
     response: unknown,
   ): Promise<void> | undefined {
+    if (!this.due(principal.claims)) return undefined;
+    // Only now the response: on Express every property read of it is slow (see README, Benchmarks).
     const raw = nodeResponse(response);
     const pending = raw && this.renewal(principal);
     return pending && this.attach(pending, principal, request, raw);
+  }
+
+  /** Whether a token is close enough to expiry to renew: one comparison, most tokens are not. */
+  private due(claims: TokenClaims): boolean {
+    const { sliding, clock } = this.config;
+    return sliding !== undefined && claims.exp - clock.now() / 1000 < sliding.renewWithinSeconds;
   }
 
   private async attach(
@@ -90,18 +98,15 @@ export class SessionRenewal {
   }
 
   /**
-   * A fresh access token for the principal's session when its token is about to expire, else
-   * undefined. Never past `auth_time` plus the session's max age, and only while the store still
+   * A fresh access token for the principal's session (its token is due), else undefined. Never past `auth_time` plus the session's max age, and only while the store still
    * holds the session's live record: a store that lost it (wiped, evicted, a restarted memory
    * store) no longer knows whether the session was logged out, so the token lives only until its
    * own `exp`. Across instances each mints its own, which is harmless: all belong to the same
    * session and die with it.
    */
   private renewal(principal: AuthPrincipal): Promise<Renewal | undefined> | undefined {
-    const { sliding, clock } = this.config;
     const { claims } = principal;
-    const now = clock.now() / 1000;
-    if (!sliding || claims.exp - now >= sliding.renewWithinSeconds) return undefined;
+    const now = this.config.clock.now() / 1000;
     const deadline = this.issuer.sessionDeadline(claims);
     if (now >= deadline) return undefined;
     const shared = this.renewals.get(claims.jti);
