@@ -61,6 +61,12 @@ export interface AuthModuleOptions {
   keys?: KeyOptions[];
   /** A ring that only verifies (a resource server): no key signs, every key is public. */
   verifyOnly?: boolean;
+  /**
+   * A resource server: verify access tokens with the keys the auth service publishes at its JWKS
+   * URL, fetched and cached (see README, "Deploying at scale"), instead of keys of its own. No
+   * `keys`, `secret` or `privateKey` then, and no sliding renewal: this service issues nothing.
+   */
+  remoteJwks?: RemoteJwksOptions;
   /** Single-key shorthand: signing algorithm. Default `HS256`. */
   algorithm?: JwtAlgorithm;
   /** HMAC secret for HS*: at least as many bytes as the hash (32, 48, 64), random, not a placeholder. */
@@ -265,4 +271,28 @@ export interface RevocationOptions {
   timeoutMs?: number;
   /** Accept tokens unchecked while the store is down, instead of 503. Default false: leave it. */
   failOpen?: boolean;
+  /**
+   * Only read the store (a resource server sharing the auth service's): logins, refreshes,
+   * logouts and revocations are refused with an AuthConfigError instead of written. Default false.
+   */
+  readOnly?: boolean;
+}
+
+/** Where a resource server gets its keys: the auth service's JWKS. */
+export interface RemoteJwksOptions {
+  /** The auth service's JWKS, such as `https://auth.example.com/.well-known/jwks.json`: the only URL fetched. */
+  uri: string;
+  /** How long one fetch may take, in ms. Default 5000. */
+  timeoutMs?: number;
+  /**
+   * The least time between two fetches, in seconds: an unknown `kid`, an aged set or a failure
+   * asks again at most this often. Default 30.
+   */
+  refetchIntervalSeconds?: number;
+  /**
+   * Bounds on how long a fetched set is used before it is fetched again in the background: its
+   * `Cache-Control: max-age` (300 without one), held between these. Defaults 60 and 86400.
+   */
+  minCacheSeconds?: number;
+  maxCacheSeconds?: number;
 }

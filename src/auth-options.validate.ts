@@ -21,6 +21,7 @@ import type {
   RateLimit,
   RateLimitOptions,
   RedisConnection,
+  RemoteJwksOptions,
   RevocationOptions,
   SlidingOptions,
   TokenLocation,
@@ -30,7 +31,8 @@ import { type Clock, SystemClock } from './common/clock';
 import { kindOf } from './common/kind-of';
 import { isSentinelConfig } from './common/redis';
 import { AuthConfigError } from './errors/auth.errors';
-import { buildKeyRing, type KeyRing } from './keys/key-ring';
+import { buildKeyRing, KeyRing } from './keys/key-ring';
+import { RemoteKeySet } from './keys/remote-key-set';
 import { GENERATE_SECRET, secretWeakness } from './keys/secret-strength';
 import { CacheManagerRevocationStore } from './revocation/cache-manager-revocation.store';
 import { RevocationStore } from './revocation/revocation-store';
@@ -39,7 +41,10 @@ import type { RateLimitStore } from './rate-limit/rate-limit.store';
 /** The options after validation: defaults applied, keys imported. Injected wherever options are read. */
 export class AuthConfig {
   readonly options!: AuthModuleOptions;
+  /** The ring of keys held here; empty on a resource server (`remoteJwks`). */
   readonly keys!: KeyRing;
+  /** A resource server's keys: the auth service's JWKS. */
+  readonly remoteKeys?: RemoteKeySet;
   readonly accessTokenTtlSeconds!: number;
   readonly refreshTokenTtlSeconds!: number;
   readonly clockToleranceSeconds!: number;
@@ -107,6 +112,7 @@ export interface ResolvedRateLimitOptions {
 const KNOWN: Record<keyof AuthModuleOptions, true> = {
   keys: true,
   verifyOnly: true,
+  remoteJwks: true,
   algorithm: true,
   secret: true,
   privateKey: true,
@@ -195,7 +201,9 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) {
     problems.push('verifiedTokenCacheSize must be a whole number, 0 or more');
   }
-  const keys = buildKeyRing(options, problems);
+  const clock = options.clock ?? new SystemClock();
+  const remoteJwks = resolveRemoteJwks(options, problems);
+  const keys = remoteJwks ? new KeyRing([], undefined) : buildKeyRing(options, problems);
   const { tokenLocation, cookies } = resolveTransport(options, problems);
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
@@ -229,11 +237,12 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   return new AuthConfig({
     options,
     keys,
+    ...(remoteJwks && { remoteKeys: new RemoteKeySet(remoteJwks, clock) }),
     accessTokenTtlSeconds: access,
     refreshTokenTtlSeconds: refresh,
     clockToleranceSeconds: tolerance,
     refreshGraceSeconds: grace,
-    clock: options.clock ?? new SystemClock(),
+    clock,
     revocation,
     sliding,
     tokenLocation,
@@ -345,6 +354,50 @@ function isOrigin(value: unknown): boolean {
   }
 }
 
+/**
+ * A resource server's JWKS settings, defaults applied; undefined without `remoteJwks`. Such a
+ * server holds no key and issues nothing: key options and sliding renewal are refused beside it.
+ */
+function resolveRemoteJwks(
+  options: AuthModuleOptions,
+  problems: string[],
+): Required<RemoteJwksOptions> | undefined {
+  if (options.remoteJwks === undefined) return undefined;
+  const {
+    uri,
+    timeoutMs = 5000,
+    refetchIntervalSeconds = 30,
+    minCacheSeconds = 60,
+    maxCacheSeconds = 86_400,
+  } = options.remoteJwks;
+  const before = problems.length;
+  const url = URL.canParse(String(uri)) ? new URL(String(uri)) : undefined;
+  if (!url || !['https:', 'http:'].includes(url.protocol) || url.username || url.password) {
+    problems.push('remoteJwks.uri must be an https URL (http inside a private network)');
+  }
+  const own = (
+    ['keys', 'secret', 'privateKey', 'algorithm', 'keyId', 'verifyOnly'] as const
+  ).filter((name) => options[name] !== undefined);
+  if (own.length > 0)
+    problems.push(`remoteJwks takes the auth service's keys: remove ${own.join(', ')}`);
+  if (options.sliding !== undefined)
+    problems.push(
+      'sliding renews tokens, which a resource server (remoteJwks) cannot sign: remove it',
+    );
+  const whole = (value: number, name: string, min: number, max: number) => {
+    if (!Number.isSafeInteger(value) || value < min || value > max)
+      problems.push(`remoteJwks.${name} must be a whole number from ${min} to ${max}`);
+  };
+  whole(timeoutMs, 'timeoutMs', 1, 60_000);
+  whole(refetchIntervalSeconds, 'refetchIntervalSeconds', 1, 3600);
+  whole(minCacheSeconds, 'minCacheSeconds', 1, 86_400 * 7);
+  whole(maxCacheSeconds, 'maxCacheSeconds', 1, 86_400 * 7);
+  if (minCacheSeconds > maxCacheSeconds)
+    problems.push('remoteJwks.minCacheSeconds must not exceed maxCacheSeconds');
+  if (problems.length > before) return undefined;
+  return { uri: url!.href, timeoutMs, refetchIntervalSeconds, minCacheSeconds, maxCacheSeconds };
+}
+
 function resolveSliding(
   options: SlidingOptions | undefined,
   accessTtl: number | undefined,
@@ -392,7 +445,13 @@ function resolveRevocation(
   }
   const chosen = [redis, store, cache].filter((value) => value !== undefined).length;
   if (chosen > 1) problems.push('revocation takes one of redis, store and cache');
-  return { ...options, keyPrefix, timeoutMs, failOpen: options.failOpen === true };
+  return {
+    ...options,
+    keyPrefix,
+    timeoutMs,
+    failOpen: options.failOpen === true,
+    readOnly: options.readOnly === true,
+  };
 }
 
 /** The checks `revocation` and `rateLimit` share: a Redis URL or client, a prefix, a timeout. */

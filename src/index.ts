@@ -9,6 +9,7 @@ export {
   type KeyMaterial,
   type KeyOptions,
   type RevocationOptions,
+  type RemoteJwksOptions,
   type SlidingOptions,
   type CookieOptions,
   type ConnectionOptions,

@@ -8,7 +8,6 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   SUPPORTED_ALGORITHMS,
-  type AuthModuleOptions,
   type JwtAlgorithm,
   type KeyOptions,
 } from '../auth-options.interface';
@@ -106,7 +105,7 @@ function supported(alg: string): JwtAlgorithm {
 /** The module's key ring over these keys, for its kids and JWKs (and its checks of each key). */
 function ring(keys: KeyOptions[], verifyOnly = false): { keys: PublicJwk[] } {
   const problems: string[] = [];
-  const built = buildKeyRing({ keys, verifyOnly } as AuthModuleOptions, problems);
+  const built = buildKeyRing({ keys, verifyOnly }, problems);
   if (!built) throw new Error(problems.join('; '));
   return built.jwks();
 }

@@ -1,9 +1,12 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
+import { KeyObject } from 'node:crypto';
 import { verify as verifyJws, type GetPublicKeyOrSecret, type VerifyOptions } from 'jsonwebtoken';
 import { ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH, REFRESH_TOKEN_TYP } from '../auth.constants';
 import type { JwtAlgorithm } from '../auth-options.interface';
 import { AuthConfig } from '../auth-options.validate';
 import { AuthError, InvalidTokenError, isAuthError } from '../errors/auth.errors';
+import type { RingKey } from '../keys/key-ring';
+import { RemoteKeySet } from '../keys/remote-key-set';
 import type { TokenClaims, TokenUse } from '../tokens/token-claims.interface';
 
 const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: REFRESH_TOKEN_TYP };
@@ -46,13 +49,13 @@ export interface KeyChoice {
  * for refresh tokens.
  */
 @Injectable()
-export class TokenVerifier {
+export class TokenVerifier implements OnModuleInit {
   /** jsonwebtoken options: the ring's algorithms (each key is pinned to one by `keyChoice`); time is checked by `checkClaims` against the Clock. */
   readonly jsonWebTokenOptions: VerifyOptions & { complete: true; algorithms: JwtAlgorithm[] };
 
   constructor(private readonly config: AuthConfig) {
     this.jsonWebTokenOptions = {
-      algorithms: [...config.keys.algorithms],
+      algorithms: config.remoteKeys ? [...RemoteKeySet.ALGORITHMS] : [...config.keys.algorithms],
       complete: true,
       ignoreExpiration: true,
       ignoreNotBefore: true,
@@ -82,21 +85,33 @@ export class TokenVerifier {
   /** The key callback for jsonwebtoken: refuses headers that choose their own key, and pins the algorithm. */
   keyChoice(token: string): KeyChoice {
     let refusal: AuthError | undefined;
+    const refuse = (error: unknown) => {
+      refusal = toAuthError(error) as AuthError;
+      return refusal;
+    };
     const key: GetPublicKeyOrSecret = (header, done) => {
       let chosen;
       try {
         chosen = this.keyFor(token, header);
       } catch (error) {
-        refusal = toAuthError(error) as AuthError;
-        return done(refusal);
+        return done(refuse(error));
       }
       // Outside the try: what jsonwebtoken does next is not the key choice's to report.
-      done(null, chosen);
+      if (chosen instanceof KeyObject) return done(null, chosen);
+      chosen.then(
+        (remote) => done(null, remote),
+        (error: unknown) => done(refuse(error)),
+      );
     };
     return { key, refusal: () => refusal };
   }
 
-  private keyFor(token: string, header: unknown) {
+  /** Called once before any token is verified: a resource server fetches its keys. */
+  onModuleInit(): void {
+    void this.config.remoteKeys?.refresh();
+  }
+
+  private keyFor(token: string, header: unknown): KeyObject | Promise<KeyObject> {
     // jws decodes any JSON as a header: a string, a number, an array.
     if (typeof header !== 'object' || header === null || Array.isArray(header)) throw malformed();
     if (REFUSED_HEADERS.some((name) => name in header)) {
@@ -105,14 +120,10 @@ export class TokenVerifier {
         'The token header carries a parameter that is not accepted',
       );
     }
-    const key = this.config.keys.resolve(header as Record<string, unknown>);
-    const signatureLength = ECDSA_SIGNATURE_LENGTH[key.alg];
-    if (
-      signatureLength !== undefined &&
-      token.length - token.lastIndexOf('.') - 1 !== signatureLength
-    )
-      throw invalidSignature();
-    return key.verificationKey;
+    const fields = header as Record<string, unknown>;
+    const { remoteKeys } = this.config;
+    if (remoteKeys) return remoteKeys.resolve(fields).then((key) => pinned(token, key));
+    return pinned(token, this.config.keys.resolve(fields));
   }
 
   /** Checks type, required claims, issuer, audience and time of a signature-verified token. */
@@ -208,6 +219,17 @@ export class TokenVerifier {
     }
     return this.checkClaims(decoded as DecodedToken, expected);
   }
+}
+
+/** A key's verification key, once the token's signature has the length its algorithm gives. */
+function pinned(token: string, key: RingKey): KeyObject {
+  const signatureLength = ECDSA_SIGNATURE_LENGTH[key.alg];
+  if (
+    signatureLength !== undefined &&
+    token.length - token.lastIndexOf('.') - 1 !== signatureLength
+  )
+    throw invalidSignature();
+  return key.verificationKey;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, type Type } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, type Type } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import { Public } from '../jwt/public.decorator';
 import type { PublicJwk } from './key-ring';
@@ -11,10 +11,11 @@ import type { PublicJwk } from './key-ring';
 export function createJwksController(path: string): Type {
   @Controller()
   class JwksController {
-    private readonly document: { keys: PublicJwk[] };
+    /** Undefined on a resource server: the keys it uses are the auth service's to publish. */
+    private readonly document?: { keys: PublicJwk[] };
 
     constructor(config: AuthConfig) {
-      this.document = config.keys.jwks();
+      if (!config.remoteKeys) this.document = config.keys.jwks();
     }
 
     // Short enough that a newly added key is seen well before it signs anything.
@@ -22,6 +23,7 @@ export function createJwksController(path: string): Type {
     @Get(path)
     @Header('Cache-Control', 'public, max-age=300')
     jwks(): { keys: PublicJwk[] } {
+      if (!this.document) throw new NotFoundException();
       return this.document;
     }
   }

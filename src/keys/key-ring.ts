@@ -83,6 +83,9 @@ export class KeyRing {
   }
 }
 
+/** The single-key shorthand: instead of `keys`. */
+const SHORTHAND_OPTIONS = ['algorithm', 'secret', 'privateKey', 'keyId'] as const;
+
 const HMAC_MIN_BYTES: Partial<Record<JwtAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 /** The curve each ECDSA algorithm signs on (RFC 7518 section 3.4). */
 export const EC_CURVES: Partial<Record<JwtAlgorithm, string>> = {
@@ -97,9 +100,11 @@ const MIN_RSA_BITS = 2048;
  * `privateKey`, `keyId`). Pushes one readable line per defect to `problems`; never repeats
  * key material in them.
  */
-export function buildKeyRing(options: AuthModuleOptions, problems: string[]): KeyRing | undefined {
-  const shorthand = ['algorithm', 'secret', 'privateKey', 'keyId'] as const;
-  if (options.keys !== undefined && shorthand.some((name) => options[name] !== undefined)) {
+export function buildKeyRing(
+  options: Pick<AuthModuleOptions, 'keys' | 'verifyOnly' | (typeof SHORTHAND_OPTIONS)[number]>,
+  problems: string[],
+): KeyRing | undefined {
+  if (options.keys !== undefined && SHORTHAND_OPTIONS.some((name) => options[name] !== undefined)) {
     problems.push('set either keys or algorithm/secret/privateKey/keyId, not both');
     return undefined;
   }

@@ -3,7 +3,7 @@ import { AuthConfig } from '../auth-options.validate';
 import { storeCall } from '../common/store-call';
 import { AuditService } from '../audit/audit.service';
 import type { ClientRequest } from '../common/client';
-import { AuthError, InvalidTokenError } from '../errors/auth.errors';
+import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
 import type { TokenClaims } from '../tokens/token-claims.interface';
 import {
   RevocationStore,
@@ -29,7 +29,10 @@ export class RevocationService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.logger.log(`Revocations are kept in ${this.store.describe?.() ?? 'a custom store'}`);
+    const readOnly = this.config.revocation.readOnly ? ', read only (revocation.readOnly)' : '';
+    this.logger.log(
+      `Revocations are kept in ${this.store.describe?.() ?? 'a custom store'}${readOnly}`,
+    );
   }
 
   /**
@@ -70,13 +73,15 @@ export class RevocationService implements OnModuleInit {
 
   /** Records a new session and its first refresh token. */
   startSession(sid: string, refreshJti: string): Promise<void> {
-    return this.call(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
+    return this.write(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
   }
 
   /** Uses a refresh token once, or replays its successor within the grace window; see RotationResult. */
   rotate(claims: TokenClaims, next: Successor): Promise<RotationResult> {
     const graceMs = this.config.refreshGraceSeconds * 1000;
-    return this.call(() => this.store.rotate(tokenRef(claims), next, this.sessionTtlMs(), graceMs));
+    return this.write(() =>
+      this.store.rotate(tokenRef(claims), next, this.sessionTtlMs(), graceMs),
+    );
   }
 
   /** Revokes one token until it expires. `request` names the client in the audit event. */
@@ -85,7 +90,7 @@ export class RevocationService implements OnModuleInit {
     request?: ClientRequest,
   ): Promise<void> {
     const ttlMs = claims.exp * 1000 - this.config.clock.now() + this.leewayMs();
-    if (ttlMs > 0) await this.call(() => this.store.revokeToken(claims.jti, ttlMs));
+    if (ttlMs > 0) await this.write(() => this.store.revokeToken(claims.jti, ttlMs));
     this.audit.emit('token.revoked', { token: claims, request });
   }
 
@@ -95,13 +100,15 @@ export class RevocationService implements OnModuleInit {
     token: Partial<Pick<TokenClaims, 'sub' | 'jti'>> = {},
     request?: ClientRequest,
   ): Promise<void> {
-    await this.call(() => this.store.revokeSession(sid, this.sessionTtlMs()));
+    await this.write(() => this.store.revokeSession(sid, this.sessionTtlMs()));
     this.audit.emit('session.revoked', { token: { ...token, sid }, request });
   }
 
   /** Refuses every token of `sub` issued until now, on every instance (disable an account, logout everywhere). */
   async revokeUser(sub: string, request?: ClientRequest): Promise<void> {
-    await this.call(() => this.store.revokeUser(sub, this.config.clock.now(), this.sessionTtlMs()));
+    await this.write(() =>
+      this.store.revokeUser(sub, this.config.clock.now(), this.sessionTtlMs()),
+    );
     this.audit.emit('logout.everywhere', { token: { sub }, request });
   }
 
@@ -112,6 +119,18 @@ export class RevocationService implements OnModuleInit {
 
   private leewayMs(): number {
     return this.config.clockToleranceSeconds * 1000;
+  }
+
+  /** A store call that changes something: refused on a read-only configuration. */
+  private write<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.config.revocation.readOnly) {
+      return Promise.reject(
+        new AuthConfigError([
+          'revocation.readOnly is set: this service only reads revocations; logins, refreshes and logouts belong to the auth service',
+        ]),
+      );
+    }
+    return this.call(operation);
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {

@@ -10,12 +10,10 @@ import {
 import { DemoUsersService, type DemoUser } from './demo-users.service';
 import { PAGE_CSS, PAGE_JS, pageHtml } from './page';
 
+/** The demo page (auth service only: it signs in). */
 @Controller()
-export class AppController {
-  constructor(
-    private readonly users: DemoUsersService,
-    private readonly cookies: CookieTransport,
-  ) {}
+export class PageController {
+  constructor(private readonly cookies: CookieTransport) {}
 
   @Public()
   @Get()
@@ -37,6 +35,12 @@ export class AppController {
   style(): string {
     return PAGE_CSS;
   }
+}
+
+/** The API, the same on the auth service and on a resource server. */
+@Controller()
+export class AppController {
+  constructor(private readonly users: DemoUsersService) {}
 
   @Public()
   @NoRateLimit()
@@ -51,7 +55,9 @@ export class AppController {
     username: unknown;
     roles: readonly string[];
   } {
-    return { sub: principal.sub, username: principal.user?.username, roles: principal.roles };
+    // A resource server has no findUser: the name comes from the token's own claim.
+    const username = principal.user?.username ?? principal.claims.username;
+    return { sub: principal.sub, username, roles: principal.roles };
   }
 
   @Roles('admin', 'super_admin')

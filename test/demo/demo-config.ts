@@ -11,12 +11,15 @@ import {
   type LockoutOptions,
   type RateLimit,
   type RedisConnection,
+  type RemoteJwksOptions,
 } from '../../src/index';
 import { parseDurationSeconds } from '../../src/common/duration';
 
 /** Everything the demo reads from its environment, checked in one place. */
 export interface DemoConfig {
   port: number;
+  /** `DEMO_ROLE`: auth (default: signs in, issues, serves the JWKS) or resource-server (`JWKS_URI`). */
+  role: 'auth' | 'resource-server';
   /** `HTTP_ADAPTER`: express (default) or fastify. */
   adapter: 'express' | 'fastify';
   auth: Omit<AuthModuleOptions, 'validateCredentials' | 'findUser' | 'additionalClaims'>;
@@ -45,37 +48,30 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push('PORT must be a port number');
-  const algorithm = (env.JWT_ALGORITHM ?? 'HS256') as JwtAlgorithm;
-  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
-    problems.push(`JWT_ALGORITHM must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
-  }
-  const active = {
-    alg: algorithm,
-    kid: env.JWT_KEY_ID || undefined,
-    ...signingKeyFromEnv(env, algorithm, problems, warnings),
-  };
+  const role = (env.DEMO_ROLE || 'auth') as DemoConfig['role'];
+  if (!['auth', 'resource-server'].includes(role))
+    problems.push('DEMO_ROLE must be auth or resource-server');
   const accessTtl = duration('ACCESS_TOKEN_TTL');
   // Renew in the last 5 minutes by default, or the last third of a shorter access lifetime.
   const renewWithin =
     duration('SLIDING_RENEW_WITHIN') ??
     Math.max(1, Math.min(300, Math.floor((accessTtl ?? 900) / 3)));
-  const auth = {
-    keys: [active, ...retiredKeysFromEnv(env, problems)],
+  const shared = {
     issuer: env.JWT_ISSUER || 'tokenguard-demo',
     audience: env.JWT_AUDIENCE || 'tokenguard-demo-api',
     accessTokenTtlSeconds: accessTtl,
     refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL'),
-    refreshGraceSeconds: duration('REFRESH_GRACE', true),
     tokenLocation: tokenLocationFromEnv(env.TOKEN_LOCATION, problems),
     cookies: {
       secure: env.COOKIE_SECURE !== 'false',
       csrfSecret: csrfSecretFromEnv(env, warnings),
     },
-    sliding: { renewWithinSeconds: renewWithin, sessionMaxAgeSeconds: duration('SESSION_MAX_AGE') },
     revocation: {
       redis: redisFromEnv(env, problems),
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,
       timeoutMs: env.REVOCATION_TIMEOUT_MS ? Number(env.REVOCATION_TIMEOUT_MS) : undefined,
+      // A resource server reads the auth service's revocations and never writes them.
+      readOnly: role === 'resource-server',
     },
     rateLimit: {
       default: rateFromEnv('RATE_LIMIT', env, problems),
@@ -86,21 +82,34 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     trustProxy: trustProxyFromEnv(env.TRUST_PROXY, problems),
     auditSink: auditSinkFromEnv(env.AUDIT_SINK, problems),
   };
+  const auth: DemoConfig['auth'] =
+    role === 'resource-server'
+      ? { ...shared, remoteJwks: remoteJwksFromEnv(env, duration, problems) }
+      : {
+          ...shared,
+          keys: [signingKeyFromEnv(env, problems, warnings), ...retiredKeysFromEnv(env, problems)],
+          refreshGraceSeconds: duration('REFRESH_GRACE', true),
+          sliding: {
+            renewWithinSeconds: renewWithin,
+            sessionMaxAgeSeconds: duration('SESSION_MAX_AGE'),
+          },
+        };
   if (env.HTTP_ADAPTER && !['express', 'fastify'].includes(env.HTTP_ADAPTER))
     problems.push('HTTP_ADAPTER must be express or fastify');
   const redisUrl = env.REDIS_URL || undefined;
   const revocationStore = (env.REVOCATION_STORE ||
-    (auth.revocation.redis ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
+    (shared.revocation.redis ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
   if (!['memory', 'redis', 'cache-manager'].includes(revocationStore))
     problems.push('REVOCATION_STORE must be memory, redis or cache-manager');
-  if (revocationStore === 'redis' && !auth.revocation.redis)
+  if (revocationStore === 'redis' && !shared.revocation.redis)
     problems.push('REVOCATION_STORE=redis needs REDIS_URL or REDIS_SENTINELS');
   // The other stores keep revocations where the demo puts them (see DemoModule), not in Redis itself.
-  if (revocationStore !== 'redis') auth.revocation.redis = undefined;
+  if (revocationStore !== 'redis') auth.revocation = { ...shared.revocation, redis: undefined };
   if (problems.length > 0)
     throw new Error(`Invalid demo configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     port,
+    role,
     adapter: env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express',
     auth,
     passwords: {
@@ -111,6 +120,26 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     warnings,
     revocationStore,
     redisUrl,
+  };
+}
+
+/**
+ * `JWKS_URI` (required), `JWKS_REFETCH_INTERVAL` (default 30s) and `JWKS_MAX_CACHE` (default 1d):
+ * where a resource server fetches the auth service's keys, and how often at most.
+ */
+function remoteJwksFromEnv(
+  env: NodeJS.ProcessEnv,
+  duration: (name: string) => number | undefined,
+  problems: string[],
+): RemoteJwksOptions {
+  if (!env.JWKS_URI) problems.push('DEMO_ROLE=resource-server needs JWKS_URI');
+  const maxCacheSeconds = duration('JWKS_MAX_CACHE');
+  return {
+    uri: env.JWKS_URI ?? '',
+    refetchIntervalSeconds: duration('JWKS_REFETCH_INTERVAL'),
+    maxCacheSeconds,
+    // A short maximum (to see a retired key go quickly) lowers the minimum with it.
+    minCacheSeconds: maxCacheSeconds === undefined ? undefined : Math.min(60, maxCacheSeconds),
   };
 }
 
@@ -209,7 +238,24 @@ function retiredKeysFromEnv(env: NodeJS.ProcessEnv, problems: string[]): KeyOpti
   }
 }
 
+/** `JWT_ALGORITHM`, `JWT_KEY_ID` and the key: `JWT_SECRET`, `JWT_PRIVATE_KEY(_FILE)`, else a random one. */
 function signingKeyFromEnv(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  warnings: string[],
+): KeyOptions {
+  const algorithm = (env.JWT_ALGORITHM ?? 'HS256') as JwtAlgorithm;
+  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
+    problems.push(`JWT_ALGORITHM must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  }
+  return {
+    alg: algorithm,
+    kid: env.JWT_KEY_ID || undefined,
+    ...signingKey(env, algorithm, problems, warnings),
+  };
+}
+
+function signingKey(
   env: NodeJS.ProcessEnv,
   algorithm: JwtAlgorithm,
   problems: string[],
