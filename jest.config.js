@@ -1,17 +1,5 @@
 // Nest 12 is ESM-only: @swc/jest compiles it (and our decorators) to CommonJS, node_modules included.
-const transform = {
-  '^.+\\.(t|j|mj)s$': [
-    '@swc/jest',
-    {
-      jsc: {
-        target: 'es2022',
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-      },
-      module: { type: 'commonjs' },
-    },
-  ],
-};
+const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest', require('./test/support/swc-options')] };
 const project = (displayName, rootDir, testMatch, globals = {}) => ({
   displayName,
   globals,

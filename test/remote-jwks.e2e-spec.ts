@@ -204,12 +204,12 @@ describe('resource server (remoteJwks)', () => {
     expect((await me(fresh)).body.code).toBe('AUTH_TOKEN_KEY_UNKNOWN'); // within the interval
     clock.advance(31);
     expect((await me(fresh)).status).toBe(200);
-    // Then retires the old one: gone once the set ages out.
+    // Then retires the old one: gone once the set ages out, for a token verified before too.
     jwks.document = second.jwks;
     clock.advance(301);
-    const older = await first.tokens.accessToken(USER);
-    await me(older); // answered from the aged set; the refresh runs
+    await me(await second.tokens.accessToken(USER)); // answered from the aged set; the refresh runs
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await me(old)).body.code).toBe('AUTH_TOKEN_KEY_UNKNOWN');
     expect((await me(await first.tokens.accessToken(USER))).body.code).toBe(
       'AUTH_TOKEN_KEY_UNKNOWN',
     );

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { KeyObject } from 'node:crypto';
 import { verify as verifyJws, type GetPublicKeyOrSecret, type VerifyOptions } from 'jsonwebtoken';
 import { ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH, REFRESH_TOKEN_TYP } from '../auth.constants';
@@ -49,7 +49,7 @@ export interface KeyChoice {
  * for refresh tokens.
  */
 @Injectable()
-export class TokenVerifier implements OnModuleInit {
+export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
   /** jsonwebtoken options: the ring's algorithms (each key is pinned to one by `keyChoice`); time is checked by `checkClaims` against the Clock. */
   readonly jsonWebTokenOptions: VerifyOptions & { complete: true; algorithms: JwtAlgorithm[] };
 
@@ -109,6 +109,10 @@ export class TokenVerifier implements OnModuleInit {
   /** Called once before any token is verified: a resource server fetches its keys. */
   onModuleInit(): void {
     void this.config.remoteKeys?.refresh();
+  }
+
+  onModuleDestroy(): void {
+    this.config.remoteKeys?.close();
   }
 
   private keyFor(token: string, header: unknown): KeyObject | Promise<KeyObject> {

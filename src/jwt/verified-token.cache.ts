@@ -15,6 +15,8 @@ export class VerifiedTokenCache {
 
   constructor(private readonly config: AuthConfig) {
     this.maxEntries = config.verifiedTokenCacheSize;
+    // A key the auth service stopped publishing verifies nothing more, cached tokens included.
+    config.remoteKeys?.onRetire(() => this.clear());
   }
 
   get(token: string): DecodedToken | undefined {
@@ -37,7 +39,7 @@ export class VerifiedTokenCache {
     this.entries.set(token, { ...deepFreeze(decoded), expiresMs });
   }
 
-  /** Forgets every entry: after the keys change, tokens must be verified again. */
+  /** Forgets every entry: after a key is retired, tokens must be verified again. */
   clear(): void {
     this.entries.clear();
   }

@@ -37,6 +37,10 @@ export class RemoteKeySet {
   /** When the last fetch started, ms. */
   private lastFetch = Number.NEGATIVE_INFINITY;
   private inFlight?: Promise<void>;
+  private readonly retireListeners: (() => void)[] = [];
+  /** The next fetch in the background: when the set ages, or a retry after a failure. */
+  private timer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly options: Required<RemoteJwksOptions>,
@@ -55,6 +59,14 @@ export class RemoteKeySet {
     'ES384',
     'ES512',
   ];
+
+  /**
+   * Calls `listener` when a new set drops a key the last one had: tokens verified with it before
+   * (the verified-token cache) must be verified again.
+   */
+  onRetire(listener: () => void): void {
+    this.retireListeners.push(listener);
+  }
 
   /** Fetches the set now unless one was fetched within the interval; never throws. */
   refresh(): Promise<void> {
@@ -88,23 +100,44 @@ export class RemoteKeySet {
     const now = this.clock.now();
     if (now - this.lastFetch < this.options.refetchIntervalSeconds * 1000) return undefined;
     this.lastFetch = now;
+    const { refetchIntervalSeconds, uri } = this.options;
     this.inFlight = this.fetchSet()
       .then(
         ({ ring, maxAgeSeconds }) => {
+          const retired = this.ring?.keys.some((key) => !ring.keys.some((k) => k.kid === key.kid));
           this.ring = ring;
           this.freshUntil = this.clock.now() + maxAgeSeconds * 1000;
+          if (retired) for (const listener of this.retireListeners) listener();
+          this.schedule(maxAgeSeconds);
         },
         (error: unknown) => {
           const kept = this.ring ? 'keeping the keys fetched before' : 'no keys to verify with';
           this.logger.warn(
-            `${this.options.uri} could not be fetched (${error instanceof Error ? error.message : String(error)}): ${kept}`,
+            `${uri} could not be fetched (${error instanceof Error ? error.message : String(error)}): ${kept}`,
           );
+          this.schedule(refetchIntervalSeconds);
         },
       )
       .finally(() => {
         this.inFlight = undefined;
       });
     return this.inFlight;
+  }
+
+  /**
+   * Fetches again in `seconds` whether or not a request asks: tokens the verified-token cache
+   * knows never look a key up, and a retired key must still reach them.
+   */
+  private schedule(seconds: number): void {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    this.timer = setTimeout(() => void this.fetchOnce(), seconds * 1000).unref();
+  }
+
+  /** Stops the background fetches (the module is closing). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
   }
 
   private async fetchSet(): Promise<{ ring: KeyRing; maxAgeSeconds: number }> {
