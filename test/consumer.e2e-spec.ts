@@ -66,7 +66,8 @@ void main();
 }
 
 /**
- * Every code block of the README's sections on GraphQL and gateways and on storage: whole files,
+ * Every code block of the README's sections on GraphQL and gateways, on storage and on deploying
+ * at scale: whole files,
  * imports included, that need optional packages the quick start's app does without.
  */
 function optionalBlocks(): string[] {
@@ -74,6 +75,7 @@ function optionalBlocks(): string[] {
   return [
     /## GraphQL, subscriptions and WebSocket gateways\n([\s\S]*?)\n## /,
     /### Storage\n([\s\S]*?)\n### /,
+    /## Deploying at scale\n([\s\S]*?)\n## /,
   ].flatMap((heading) => {
     const section = heading.exec(readme)?.[1];
     if (!section) throw new Error(`README: no section matching ${heading}`);
