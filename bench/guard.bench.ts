@@ -292,8 +292,8 @@ async function measureMemory(): Promise<void> {
       for (let i = 0; i < count; i++) {
         const id = randomBytes(16).toString('base64url');
         await (kind === 'single token'
-          ? store.revokeToken(id, 900_000)
-          : store.revokeSession(id, 604_800_000));
+          ? store.revokeToken({ jti: id, sub: '1' }, 900_000)
+          : store.revokeSession({ sid: id, sub: '1' }, 604_800_000));
       }
       gc();
       const bytes = (process.memoryUsage().heapUsed - before) / count;

@@ -461,6 +461,11 @@ function checkConnection(
   problems: string[],
 ): void {
   if (typeof keyPrefix !== 'string') problems.push(`${name}.keyPrefix must be a string`);
+  else if (/[{}]/.test(keyPrefix)) {
+    problems.push(
+      `${name}.keyPrefix must not contain { or }: TokenGuard gives each user's keys a hash tag of their own (Redis Cluster)`,
+    );
+  }
   if (
     !Number.isSafeInteger(timeoutMs) ||
     (timeoutMs as number) < 1 ||

@@ -90,7 +90,7 @@ describe('audit trail (default sink: JSON lines through Nest logger)', () => {
     const bob = (await login('bob', PASSWORDS.bob).expect(200)).body as Pair;
     await demo.app
       .get(RevocationService)
-      .revokeToken(decode(bob.access_token).payload as { jti: string; exp: number });
+      .revokeToken(decode(bob.access_token).payload as { jti: string; exp: number; sub: string });
     const bob2 = (await login('bob', PASSWORDS.bob).expect(200)).body as Pair;
     await send(demo.http.post('/auth/logout'), bob2.access_token).expect(200);
     await send(demo.http.post('/auth/logout-all'), carol.access_token).expect(200);

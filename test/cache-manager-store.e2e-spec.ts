@@ -6,7 +6,7 @@ import { Keyv } from 'keyv';
 import { randomUUID } from 'node:crypto';
 import { AuthConfigError, CacheManagerRevocationStore } from '../src/index';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
-import { revocationStoreContract } from './support/revocation-store.contract';
+import { redisKey, revocationStoreContract } from './support/revocation-store.contract';
 import { TestClock } from './support/test-clock';
 
 /** A store on a fresh cache, initialised (its key-name probe done). */
@@ -50,8 +50,8 @@ describeWithRedis.each([
       return {
         store,
         clock: new TestClock(),
-        ttlOf: async (kind, id) => {
-          const ttl = await inspector.pttl(rawKey(`${prefix}${kind}:${id}`));
+        ttlOf: async (kind, sub, id = '') => {
+          const ttl = await inspector.pttl(rawKey(redisKey(prefix, kind, sub, id)));
           return ttl < 0 ? undefined : ttl;
         },
       };
@@ -65,18 +65,20 @@ describeWithRedis.each([
 
   it("writes Keyv's envelope, which Keyv (and so cache-manager) reads back", async () => {
     const sid = randomUUID();
-    await store.startSession(sid, 'first', 60_000);
+    await store.startSession({ sid, sub: 'u' }, 'first', 60_000);
     const next = { jti: 'second', issuedAtMs: Date.now() };
     await store.rotate({ jti: 'first', sid, sub: 'u', issuedAtMs: Date.now() }, next, 60_000, 0);
-    const raw = JSON.parse((await inspector.get(rawKey(`${prefix}s:${sid}`))) ?? '{}') as {
+    const raw = JSON.parse(
+      (await inspector.get(rawKey(redisKey(prefix, 's', 'u', sid)))) ?? '{}',
+    ) as {
       value: string;
       expires: number;
     };
     expect(raw.value).toBe(`second first ${next.issuedAtMs}`);
     expect(raw.expires).toBeGreaterThan(Date.now() + 55_000);
-    expect(await keyv.get(`${prefix}s:${sid}`)).toBe(raw.value);
+    expect(await keyv.get(redisKey(prefix, 's', 'u', sid))).toBe(raw.value);
     await store.revokeUser('u', 1_700_000_000_000, 60_000);
-    expect(await keyv.get(`${prefix}u:u`)).toBe('1700000000000');
+    expect(await keyv.get(redisKey(prefix, 'u', 'u', ''))).toBe('1700000000000');
   });
 });
 

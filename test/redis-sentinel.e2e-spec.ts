@@ -35,7 +35,7 @@ describeWithRedis('Redis behind Sentinel', () => {
       const second = await limits.hit('client', 60_000, 2, 0);
       expect([first.hits, second.hits]).toEqual([1, 2]);
       const master = setup.master.client();
-      expect(await master.exists(`${prefix}rl:client`)).toBe(1);
+      expect(await master.exists(`${prefix}rl:{client}`)).toBe(1);
       master.disconnect();
     } finally {
       await limits.onModuleDestroy();

@@ -31,8 +31,8 @@ describe('MemoryRevocationStore', () => {
       Promise.resolve<StoreUnderTest>({
         store,
         clock,
-        ttlOf: (kind, id) => {
-          const expires = expiresOf(kind, id);
+        ttlOf: (kind, sub, id) => {
+          const expires = expiresOf(kind, kind === 'u' ? sub : (id ?? ''));
           return Promise.resolve(expires && expires * 1000 - clock.now());
         },
       }),
@@ -41,8 +41,8 @@ describe('MemoryRevocationStore', () => {
 
   it('sweeps entries once they expire, read or not, and keeps live ones', async () => {
     const before = store.size;
-    await store.revokeToken('short-lived', 10_000);
-    await store.revokeToken('long-lived', 1_000_000);
+    await store.revokeToken({ jti: 'short-lived', sub: 'u' }, 10_000);
+    await store.revokeToken({ jti: 'long-lived', sub: 'u' }, 1_000_000);
     expect(store.size).toBe(before + 2);
     clock.advance(11);
     store.sweep();
@@ -58,14 +58,18 @@ describeWithRedis('RedisRevocationStore', () => {
   );
   const store = () => contract.store();
 
-  it('keeps every key under its prefix', async () => {
-    await store().revokeToken('prefixed', 10_000);
-    expect(await contract.inspector().exists(`${contract.prefix}t:prefixed`)).toBe(1);
+  it("keeps every key under its prefix, tagged with its user's hash tag", async () => {
+    await store().revokeToken({ jti: 'prefixed', sub: 'ann' }, 10_000);
+    expect(await contract.inspector().exists(`${contract.prefix}{ann}:t:prefixed`)).toBe(1);
+    // A sub that could end a tag early is encoded: one user, one tag, whatever its name.
+    await store().revokeToken({ jti: 'odd', sub: 'a}b{' }, 10_000);
+    const odd = `${contract.prefix}{~${Buffer.from('a}b{').toString('base64url')}}:t:odd`;
+    expect(await contract.inspector().exists(odd)).toBe(1);
   });
 
   it('answers the checks of one event-loop turn with one MGET, each with its own answer', async () => {
-    await store().revokeToken('batch-revoked', 10_000);
-    await store().revokeSession('batch-ended', 10_000);
+    await store().revokeToken({ jti: 'batch-revoked', sub: 'batch-user' }, 10_000);
+    await store().revokeSession({ sid: 'batch-ended', sub: 'batch-user' }, 10_000);
     const now = Date.now();
     await store().revokeUser('batch-everywhere', now, 10_000);
     const ref = (jti: string, sid = `sid-${jti}`, sub = 'batch-user', issuedAtMs = now) => ({

@@ -1,3 +1,4 @@
+import { redisKey } from './support/revocation-store.contract';
 import { Redis } from 'ioredis';
 import { RevocationService as RevocationServiceToken } from '../src/index';
 import { startDemo, type RunningDemo } from './support/demo-app';
@@ -127,20 +128,22 @@ function revocationSuite(redis?: { url: string; prefix: string }, store?: 'cache
       try {
         const { access_token } = await demo.login('alice');
         const { sid, sub } = decode(access_token).payload as { sid: string; sub: string };
-        const fresh = await inspector.pttl(`${redis.prefix}s:${sid}`);
+        const fresh = await inspector.pttl(redisKey(redis.prefix, 's', sub, sid));
         expect(fresh).toBeGreaterThan(SEVEN_DAYS_MS);
         expect(fresh).toBeLessThanOrEqual(SEVEN_DAYS_MS + 30_000);
         await post('/auth/logout', access_token).expect(200);
-        const raw = (await inspector.get(`${redis.prefix}s:${sid}`)) ?? '';
+        const raw = (await inspector.get(redisKey(redis.prefix, 's', sub, sid))) ?? '';
         // cache-manager keeps Keyv's envelope around the value.
         expect(store ? (JSON.parse(raw) as { value: string }).value : raw).toBe('!');
-        expect(await inspector.pttl(`${redis.prefix}s:${sid}`)).toBeLessThanOrEqual(fresh);
+        expect(await inspector.pttl(redisKey(redis.prefix, 's', sub, sid))).toBeLessThanOrEqual(
+          fresh,
+        );
         const other = await demo.login('alice');
         await post('/auth/logout-all', other.access_token).expect(200);
-        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeLessThanOrEqual(
+        expect(await inspector.pttl(redisKey(redis.prefix, 'u', sub, ''))).toBeLessThanOrEqual(
           SEVEN_DAYS_MS + 30_000,
         );
-        expect(await inspector.pttl(`${redis.prefix}u:${sub}`)).toBeGreaterThan(
+        expect(await inspector.pttl(redisKey(redis.prefix, 'u', sub, ''))).toBeGreaterThan(
           SEVEN_DAYS_MS - 60_000,
         );
       } finally {

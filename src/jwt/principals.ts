@@ -64,7 +64,7 @@ export class Principals {
     const verdict = await pending;
     if (verdict !== 'refuse' && verdict !== 'revoke') return;
     if (verdict === 'revoke') {
-      await this.revocation.revokeSession(principal.sid, principal, request);
+      await this.revocation.revokeSession(principal, request);
       markEnded(principal);
     }
     throw new InvalidTokenError('AUTH_TOKEN_REFUSED', 'The token was refused for this request');

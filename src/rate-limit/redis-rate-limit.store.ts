@@ -2,6 +2,7 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import type { Redis } from 'ioredis';
 import { closeRedis, connectRedis, whenReady } from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
+import { taggedKey } from '../common/redis-keys';
 import { BLOCK, RateLimitStore, type HitCount } from './rate-limit.store';
 
 // One atomic step, so instances counting the same key never both see the same count.
@@ -85,7 +86,8 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleInit,
     if (this.ownsClient) await closeRedis(this.client);
   }
 
+  /** `<prefix>rl:{<key>}`: a counter and its block share the tag, so the script stays in one slot. */
   private key(key: string): string {
-    return `${this.keyPrefix}rl:${key}`;
+    return taggedKey(`${this.keyPrefix}rl:`, key);
   }
 }

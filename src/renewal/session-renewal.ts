@@ -123,7 +123,7 @@ export class SessionRenewal {
 
   private async mint(principal: AuthPrincipal, deadline: number): Promise<Renewal | undefined> {
     const { claims } = principal;
-    if (!(await this.revocation.sessionLive(claims.sid))) return undefined;
+    if (!(await this.revocation.sessionLive(claims))) return undefined;
     const now = this.config.clock.now() / 1000;
     const user = principal.user ?? { sub: principal.sub, roles: principal.roles };
     const ttl = Math.min(this.config.accessTokenTtlSeconds, Math.floor(deadline - now));

@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { CacheManagerLike } from '../auth-options.interface';
 import { kindOf } from '../common/kind-of';
 import { AuthConfigError } from '../errors/auth.errors';
+import { revocationKeys, type RevocationKeys } from '../common/redis-keys';
 import { KEYV_ENVELOPE, redisScripts, rotationResult } from './redis-scripts';
 import {
   REVOKED,
   RevocationStore,
   type RotationResult,
+  type SessionRef,
   type Successor,
   type TokenRef,
 } from './revocation-store';
@@ -55,6 +57,7 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
   private readonly logger = new Logger('RevocationStore');
   private readonly keyv: KeyvLike;
   private readonly redis: KeyvRedisAdapter;
+  private readonly keys: RevocationKeys;
   /** The Redis name of a Keyv key, once the probe has confirmed it. */
   private rawKey?: (key: string) => string;
   private probing?: Promise<void>;
@@ -66,6 +69,7 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     super();
     const problems = CacheManagerRevocationStore.problems(cache, options);
     this.keyv = cache.stores[0] as KeyvLike;
+    this.keys = revocationKeys(options.keyPrefix);
     if (problems.length === 0 && !isKeyvRedis(this.keyv.store)) {
       problems.push(
         'revocation.cache is an in-memory Keyv: pass it as revocation.cache with allowInMemoryCache (TokenGuard then uses its memory store), or use @keyv/redis',
@@ -158,10 +162,11 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
+    const { keys } = this;
     const [token, session, mark] = await this.keyv.getMany([
-      this.key('t', jti),
-      this.key('s', sid),
-      this.key('u', sub),
+      keys.token(sub, jti),
+      keys.session(sub, sid),
+      keys.user(sub),
     ]);
     return (
       token !== undefined ||
@@ -170,17 +175,17 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     );
   }
 
-  async startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
-    await this.write(this.key('s', sid), refreshJti, ttlMs);
+  async startSession({ sid, sub }: SessionRef, refreshJti: string, ttlMs: number): Promise<void> {
+    await this.write(this.keys.session(sub, sid), refreshJti, ttlMs);
   }
 
-  override async hasLiveSession(sid: string): Promise<boolean> {
-    const [session] = await this.keyv.getMany([this.key('s', sid)]);
+  override async hasLiveSession({ sid, sub }: SessionRef): Promise<boolean> {
+    const [session] = await this.keyv.getMany([this.keys.session(sub, sid)]);
     return session !== undefined && session !== REVOKED;
   }
 
-  async revokeToken(jti: string, ttlMs: number): Promise<void> {
-    await this.write(this.key('t', jti), true, ttlMs);
+  async revokeToken({ jti, sub }: Pick<TokenRef, 'jti' | 'sub'>, ttlMs: number): Promise<void> {
+    await this.write(this.keys.token(sub, jti), true, ttlMs);
   }
 
   async rotate(
@@ -189,17 +194,23 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     ttlMs: number,
     graceMs: number,
   ): Promise<RotationResult> {
-    const keys = [this.key('t', token.jti), this.key('s', token.sid), this.key('u', token.sub)];
+    const { sub } = token;
+    const keys = [
+      this.keys.token(sub, token.jti),
+      this.keys.session(sub, token.sid),
+      this.keys.user(sub),
+    ];
     const args = [next.issuedAtMs, token.jti, next.jti, ttlMs, token.issuedAtMs, graceMs];
     return rotationResult(await this.script(SCRIPTS.rotate, keys, args), next);
   }
 
-  async revokeSession(sid: string, ttlMs: number): Promise<void> {
-    await this.script(SCRIPTS.revokeSession, [this.key('s', sid)], [Date.now(), ttlMs]);
+  async revokeSession({ sid, sub }: SessionRef, ttlMs: number): Promise<void> {
+    const keys = [this.keys.session(sub, sid)];
+    await this.script(SCRIPTS.revokeSession, keys, [Date.now(), ttlMs]);
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    await this.script(SCRIPTS.revokeUser, [this.key('u', sub)], [Date.now(), beforeMs, ttlMs]);
+    await this.script(SCRIPTS.revokeUser, [this.keys.user(sub)], [Date.now(), beforeMs, ttlMs]);
   }
 
   /** A Keyv write that must not be reported done when it was not (Keyv answers false). */
@@ -235,7 +246,7 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
 
   private async runProbe(): Promise<void> {
     const adapter = this.redis;
-    const key = this.key('probe', randomUUID());
+    const key = `${this.options.keyPrefix}probe:${randomUUID()}`;
     const value = randomUUID();
     await this.write(key, value, 60_000);
     const client = await adapter.getClient();
@@ -257,10 +268,6 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     throw new AuthConfigError([
       "revocation.cache: a value written through its Keyv could not be found in Redis in Keyv's envelope; TokenGuard cannot make rotation atomic on it",
     ]);
-  }
-
-  private key(kind: string, id: string): string {
-    return `${this.options.keyPrefix}${kind}:${id}`;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   RevocationStore,
   sessionRecord,
   type RotationResult,
+  type SessionRef,
   type Successor,
   type TokenRef,
 } from './revocation-store';
@@ -50,7 +51,7 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     return Promise.resolve(this.revoked(token));
   }
 
-  startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
+  startSession({ sid }: SessionRef, refreshJti: string, ttlMs: number): Promise<void> {
     this.sessions.set(sid, this.entry(refreshJti, ttlMs));
     return Promise.resolve();
   }
@@ -64,16 +65,16 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     return Promise.resolve(this.rotateNow(token, next, ttlMs, graceMs));
   }
 
-  override hasLiveSession(sid: string): Promise<boolean> {
+  override hasLiveSession({ sid }: SessionRef): Promise<boolean> {
     return Promise.resolve(this.live(this.sessions, sid) !== undefined);
   }
 
-  revokeToken(jti: string, ttlMs: number): Promise<void> {
+  revokeToken({ jti }: Pick<TokenRef, 'jti' | 'sub'>, ttlMs: number): Promise<void> {
     this.tokens.set(jti, this.expiry(ttlMs));
     return Promise.resolve();
   }
 
-  revokeSession(sid: string, ttlMs: number): Promise<void> {
+  revokeSession({ sid }: SessionRef, ttlMs: number): Promise<void> {
     this.endSession(sid, this.live(this.sessions, sid)?.expires ?? this.expiry(ttlMs));
     return Promise.resolve();
   }

@@ -3,11 +3,13 @@ import type { Redis } from 'ioredis';
 import { MgetBatch } from '../common/mget-batch';
 import { closeRedis, connectRedis, describeRedis, whenReady } from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
+import { revocationKeys, type RevocationKeys } from '../common/redis-keys';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
 import {
   REVOKED,
   RevocationStore,
   type RotationResult,
+  type SessionRef,
   type Successor,
   type TokenRef,
 } from './revocation-store';
@@ -39,6 +41,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   /** The per-request check: the requests of one event-loop turn share one MGET. */
   private readonly lookups: MgetBatch;
   private readonly ownsClient: boolean;
+  private readonly keys: RevocationKeys;
   /** Only a client this store configured is known to time out by itself. */
   override readonly boundsItsCalls: boolean;
 
@@ -46,6 +49,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     super();
     const { client, owned } = connectRedis(options.redis, options.timeoutMs);
     this.ownsClient = this.boundsItsCalls = owned;
+    this.keys = revocationKeys(options.keyPrefix);
     client.defineCommand('tgRotate', { numberOfKeys: 3, lua: SCRIPTS.rotate });
     client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: SCRIPTS.revokeSession });
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: SCRIPTS.revokeUser });
@@ -77,16 +81,17 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
+    const { keys } = this;
     const [token, session, mark] = await this.lookups.get([
-      this.key('t', jti),
-      this.key('s', sid),
-      this.key('u', sub),
+      keys.token(sub, jti),
+      keys.session(sub, sid),
+      keys.user(sub),
     ]);
     return token !== null || session === REVOKED || (mark !== null && issuedAtMs <= Number(mark));
   }
 
-  async startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void> {
-    await this.client.set(this.key('s', sid), refreshJti, 'PX', ttlMs);
+  async startSession({ sid, sub }: SessionRef, refreshJti: string, ttlMs: number): Promise<void> {
+    await this.client.set(this.keys.session(sub, sid), refreshJti, 'PX', ttlMs);
   }
 
   async rotate(
@@ -95,34 +100,30 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     ttlMs: number,
     graceMs: number,
   ): Promise<RotationResult> {
-    const keys = [this.key('t', jti), this.key('s', sid), this.key('u', sub)];
+    const keys = [this.keys.token(sub, jti), this.keys.session(sub, sid), this.keys.user(sub)];
     const args = [next.issuedAtMs, jti, next.jti, ttlMs, issuedAtMs, graceMs];
     return rotationResult(await this.client.tgRotate(...keys, ...args), next);
   }
 
-  override async hasLiveSession(sid: string): Promise<boolean> {
-    const session = await this.client.get(this.key('s', sid));
+  override async hasLiveSession({ sid, sub }: SessionRef): Promise<boolean> {
+    const session = await this.client.get(this.keys.session(sub, sid));
     return session !== null && session !== REVOKED;
   }
 
-  async revokeToken(jti: string, ttlMs: number): Promise<void> {
-    await this.client.set(this.key('t', jti), '1', 'PX', ttlMs);
+  async revokeToken({ jti, sub }: Pick<TokenRef, 'jti' | 'sub'>, ttlMs: number): Promise<void> {
+    await this.client.set(this.keys.token(sub, jti), '1', 'PX', ttlMs);
   }
 
-  async revokeSession(sid: string, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeSession(this.key('s', sid), Date.now(), ttlMs);
+  async revokeSession({ sid, sub }: SessionRef, ttlMs: number): Promise<void> {
+    await this.client.tgRevokeSession(this.keys.session(sub, sid), Date.now(), ttlMs);
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeUser(this.key('u', sub), Date.now(), beforeMs, ttlMs);
+    await this.client.tgRevokeUser(this.keys.user(sub), Date.now(), beforeMs, ttlMs);
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.ownsClient) await closeRedis(this.client);
-  }
-
-  private key(kind: 't' | 's' | 'u', id: string): string {
-    return `${this.options.keyPrefix}${kind}:${id}`;
   }
 
   /**

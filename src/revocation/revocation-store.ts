@@ -7,6 +7,15 @@ export interface TokenRef {
   issuedAtMs: number;
 }
 
+/**
+ * A session and its user: stores may keep a user's keys together (the Redis stores hash-tag them
+ * per user, so that a Redis Cluster serves each check and script from one slot).
+ */
+export interface SessionRef {
+  sid: string;
+  sub: string;
+}
+
 /** The refresh token a rotation hands out: its jti and issue time, all it takes to sign it again. */
 export interface Successor {
   jti: string;
@@ -47,7 +56,7 @@ export abstract class RevocationStore {
   abstract isRevoked(token: TokenRef): Promise<boolean>;
 
   /** Records a new session whose valid refresh token is `refreshJti`. */
-  abstract startSession(sid: string, refreshJti: string, ttlMs: number): Promise<void>;
+  abstract startSession(session: SessionRef, refreshJti: string, ttlMs: number): Promise<void>;
 
   /**
    * Uses refresh token `token` once: if it is the session's current one and nothing is revoked,
@@ -63,23 +72,23 @@ export abstract class RevocationStore {
     graceMs: number,
   ): Promise<RotationResult>;
 
-  /** Revokes one token id for `ttlMs`. */
-  abstract revokeToken(jti: string, ttlMs: number): Promise<void>;
+  /** Revokes one token (its `jti`, of user `sub`) for `ttlMs`. */
+  abstract revokeToken(token: Pick<TokenRef, 'jti' | 'sub'>, ttlMs: number): Promise<void>;
 
   /** Revokes a session: kept as long as its record (its newest refresh token), else `ttlMs`. */
-  abstract revokeSession(sid: string, ttlMs: number): Promise<void>;
+  abstract revokeSession(session: SessionRef, ttlMs: number): Promise<void>;
 
   /** Revokes every token of `sub` issued at or before `beforeMs`; a later mark never moves back. */
   abstract revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void>;
 
   /**
-   * Whether the store holds a live (not revoked) record of session `sid`. Sliding renewal asks
+   * Whether the store holds a live (not revoked) record of the session. Sliding renewal asks
    * before extending a session, so that a store that lost its records (wiped, evicted, restarted
    * in memory) cannot stretch tokens it no longer knows were logged out. The default, for stores
    * written before this method, answers true: renewal then works as it did.
    */
-  hasLiveSession(sid: string): Promise<boolean> {
-    void sid;
+  hasLiveSession(session: SessionRef): Promise<boolean> {
+    void session;
     return Promise.resolve(true);
   }
 }

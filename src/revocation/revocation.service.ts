@@ -8,6 +8,7 @@ import type { TokenClaims } from '../tokens/token-claims.interface';
 import {
   RevocationStore,
   type RotationResult,
+  type SessionRef,
   type Successor,
   type TokenRef,
 } from './revocation-store';
@@ -62,18 +63,18 @@ export class RevocationService implements OnModuleInit {
     if (revoked) throw revokedError();
   }
 
-  /** Whether the store still knows session `sid` as live; false too when it cannot answer. */
-  async sessionLive(sid: string): Promise<boolean> {
+  /** Whether the store still knows the session as live; false too when it cannot answer. */
+  async sessionLive(session: SessionRef): Promise<boolean> {
     try {
-      return await this.call(() => this.store.hasLiveSession(sid));
+      return await this.call(() => this.store.hasLiveSession(session));
     } catch {
       return false;
     }
   }
 
   /** Records a new session and its first refresh token. */
-  startSession(sid: string, refreshJti: string): Promise<void> {
-    return this.write(() => this.store.startSession(sid, refreshJti, this.sessionTtlMs()));
+  startSession(session: SessionRef, refreshJti: string): Promise<void> {
+    return this.write(() => this.store.startSession(session, refreshJti, this.sessionTtlMs()));
   }
 
   /** Uses a refresh token once, or replays its successor within the grace window; see RotationResult. */
@@ -86,22 +87,22 @@ export class RevocationService implements OnModuleInit {
 
   /** Revokes one token until it expires. `request` names the client in the audit event. */
   async revokeToken(
-    claims: Pick<TokenClaims, 'jti' | 'exp'> & Partial<Pick<TokenClaims, 'sub' | 'sid'>>,
+    claims: Pick<TokenClaims, 'jti' | 'exp' | 'sub'> & Partial<Pick<TokenClaims, 'sid'>>,
     request?: ClientRequest,
   ): Promise<void> {
     const ttlMs = claims.exp * 1000 - this.config.clock.now() + this.leewayMs();
-    if (ttlMs > 0) await this.write(() => this.store.revokeToken(claims.jti, ttlMs));
+    if (ttlMs > 0) await this.write(() => this.store.revokeToken(claims, ttlMs));
     this.audit.emit('token.revoked', { token: claims, request });
   }
 
   /** Ends a session: every token it holds or would be issued is refused. */
   async revokeSession(
-    sid: string,
-    token: Partial<Pick<TokenClaims, 'sub' | 'jti'>> = {},
+    token: Pick<TokenClaims, 'sid' | 'sub'> & Partial<Pick<TokenClaims, 'jti'>>,
     request?: ClientRequest,
   ): Promise<void> {
-    await this.write(() => this.store.revokeSession(sid, this.sessionTtlMs()));
-    this.audit.emit('session.revoked', { token: { ...token, sid }, request });
+    await this.write(() => this.store.revokeSession(token, this.sessionTtlMs()));
+    const { sub, sid, jti } = token;
+    this.audit.emit('session.revoked', { token: { sub, sid, jti }, request });
   }
 
   /** Refuses every token of `sub` issued until now, on every instance (disable an account, logout everywhere). */

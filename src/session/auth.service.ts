@@ -60,7 +60,7 @@ export class AuthService {
   async [OPEN_SESSION](user: AuthUser, request?: ClientRequest): Promise<TokenPair> {
     const sid = randomId();
     const refresh = { jti: randomId(), issuedAtMs: this.config.clock.now() };
-    await this.revocation.startSession(sid, refresh.jti);
+    await this.revocation.startSession({ sid, sub: user.sub }, refresh.jti);
     this.audit.emit('login.succeeded', { token: { sub: user.sub, sid }, request });
     const authTime = Math.floor(refresh.issuedAtMs / 1000);
     return this.issuer.pair(user, sid, refresh, authTime, 'token.issued', request);
@@ -131,7 +131,7 @@ export class AuthService {
 
   /** Ends the principal's session: its tokens, and any later issued for it, are refused. */
   async logout(principal: AuthPrincipal, request?: ClientRequest): Promise<void> {
-    await this.revocation.revokeSession(principal.sid, principal, request);
+    await this.revocation.revokeSession(principal, request);
     markEnded(principal);
   }
 

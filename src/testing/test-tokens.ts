@@ -54,7 +54,7 @@ export class TestTokens {
 
   /** Ends the session of a token (access or refresh), as its logout would. */
   revokeSession(token: string): Promise<void> {
-    return this.revocation.revokeSession(claimsOf(token).sid);
+    return this.revocation.revokeSession(claimsOf(token));
   }
 
   /** Ends every session of a user, as a logout everywhere would. */

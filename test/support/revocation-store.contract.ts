@@ -8,13 +8,17 @@ import {
   type Successor,
   type TokenRef,
 } from '../../src/index';
+import { revocationKeys } from '../../src/common/redis-keys';
 import { TestClock } from './test-clock';
 
 export interface StoreUnderTest {
   store: RevocationStore;
   clock: TestClock;
-  /** Milliseconds the store will keep `kind:id`, or undefined if it holds nothing there. */
-  ttlOf(kind: 't' | 's' | 'u', id: string): Promise<number | undefined>;
+  /**
+   * Milliseconds the store will keep a record, or undefined if it holds nothing there: a token
+   * (`t`, its user and jti), a session (`s`, its user and sid) or a user's mark (`u`).
+   */
+  ttlOf(kind: 't' | 's' | 'u', sub: string, id?: string): Promise<number | undefined>;
 }
 
 const ref = (overrides: Partial<TokenRef> = {}): TokenRef => ({
@@ -46,16 +50,16 @@ export function revocationStoreContract(
 
   it('revokes one token id for exactly its TTL', async () => {
     const token = ref();
-    await t.store.revokeToken(token.jti, 60_000);
+    await t.store.revokeToken(token, 60_000);
     expect(await t.store.isRevoked(token)).toBe(true);
     expect(await t.store.isRevoked({ ...token, jti: randomUUID() })).toBe(false);
-    expect(await t.ttlOf('t', token.jti)).toBeGreaterThan(58_000);
-    expect(await t.ttlOf('t', token.jti)).toBeLessThanOrEqual(61_000);
+    expect(await t.ttlOf('t', token.sub, token.jti)).toBeGreaterThan(58_000);
+    expect(await t.ttlOf('t', token.sub, token.jti)).toBeLessThanOrEqual(61_000);
   });
 
   it('rotates a session refresh token once, then detects reuse and revokes the session', async () => {
     const first = ref();
-    await t.store.startSession(first.sid, first.jti, 120_000);
+    await t.store.startSession(first, first.jti, 120_000);
     expect(await t.store.isRevoked(first)).toBe(false);
     const next = successor();
     expect(await t.store.rotate(first, next, 120_000, 0)).toEqual({
@@ -70,7 +74,7 @@ export function revocationStoreContract(
 
   it('hands the same successor to a replay within the grace window, and changes nothing', async () => {
     const first = ref();
-    await t.store.startSession(first.sid, first.jti, 120_000);
+    await t.store.startSession(first, first.jti, 120_000);
     const next = successor();
     await t.store.rotate(first, next, 120_000, 30_000);
     for (const after of [0, 1, 30_000]) {
@@ -89,7 +93,7 @@ export function revocationStoreContract(
 
   it('treats a replay after the window as reuse, and revokes the session', async () => {
     const first = ref();
-    await t.store.startSession(first.sid, first.jti, 120_000);
+    await t.store.startSession(first, first.jti, 120_000);
     const next = successor();
     await t.store.rotate(first, next, 120_000, 30_000);
     expect(await rotate(first, successor(next.issuedAtMs + 30_001), 30_000)).toBe('reused');
@@ -98,7 +102,7 @@ export function revocationStoreContract(
 
   it('forgets the grace once the successor rotates: the first token is then reuse', async () => {
     const first = ref();
-    await t.store.startSession(first.sid, first.jti, 120_000);
+    await t.store.startSession(first, first.jti, 120_000);
     const second = successor();
     await t.store.rotate(first, second, 120_000, 30_000);
     await t.store.rotate({ ...first, jti: second.jti }, successor(), 120_000, 30_000);
@@ -107,7 +111,7 @@ export function revocationStoreContract(
 
   it('has no grace with a window of 0', async () => {
     const first = ref();
-    await t.store.startSession(first.sid, first.jti, 120_000);
+    await t.store.startSession(first, first.jti, 120_000);
     const next = successor();
     await t.store.rotate(first, next, 120_000, 0);
     expect(await rotate(first, successor(next.issuedAtMs), 0)).toBe('reused');
@@ -115,12 +119,12 @@ export function revocationStoreContract(
 
   it('replays nothing for a session or user revoked since the rotation', async () => {
     const bySession = ref();
-    await t.store.startSession(bySession.sid, bySession.jti, 120_000);
+    await t.store.startSession(bySession, bySession.jti, 120_000);
     await t.store.rotate(bySession, successor(), 120_000, 30_000);
-    await t.store.revokeSession(bySession.sid, 120_000);
+    await t.store.revokeSession(bySession, 120_000);
     expect(await rotate(bySession, successor(), 30_000)).toBe('revoked');
     const byUser = ref({ issuedAtMs: Date.now() - 1000 });
-    await t.store.startSession(byUser.sid, byUser.jti, 120_000);
+    await t.store.startSession(byUser, byUser.jti, 120_000);
     await t.store.rotate(byUser, successor(), 120_000, 30_000);
     await t.store.revokeUser(byUser.sub, Date.now(), 120_000);
     expect(await rotate(byUser, successor(), 30_000)).toBe('revoked');
@@ -128,13 +132,13 @@ export function revocationStoreContract(
 
   it('knows which sessions it holds live: started and rotated yes, revoked or unknown no', async () => {
     const token = ref();
-    expect(await t.store.hasLiveSession(token.sid)).toBe(false);
-    await t.store.startSession(token.sid, token.jti, 60_000);
-    expect(await t.store.hasLiveSession(token.sid)).toBe(true);
+    expect(await t.store.hasLiveSession(token)).toBe(false);
+    await t.store.startSession(token, token.jti, 60_000);
+    expect(await t.store.hasLiveSession(token)).toBe(true);
     await rotate(token);
-    expect(await t.store.hasLiveSession(token.sid)).toBe(true);
-    await t.store.revokeSession(token.sid, 60_000);
-    expect(await t.store.hasLiveSession(token.sid)).toBe(false);
+    expect(await t.store.hasLiveSession(token)).toBe(true);
+    await t.store.revokeSession(token, 60_000);
+    expect(await t.store.hasLiveSession(token)).toBe(false);
   });
 
   it('refuses to rotate a session it has no record of', async () => {
@@ -143,7 +147,7 @@ export function revocationStoreContract(
 
   it('lets exactly one of 50 concurrent rotations of one token win', async () => {
     const token = ref();
-    await t.store.startSession(token.sid, token.jti, 60_000);
+    await t.store.startSession(token, token.jti, 60_000);
     const results = await Promise.all(Array.from({ length: 50 }, () => rotate(token)));
     expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
     expect(results.filter((r) => r === 'reused' || r === 'revoked')).toHaveLength(49);
@@ -151,7 +155,7 @@ export function revocationStoreContract(
 
   it('with a grace window, gives 50 concurrent rotations of one token one successor', async () => {
     const token = ref();
-    await t.store.startSession(token.sid, token.jti, 60_000);
+    await t.store.startSession(token, token.jti, 60_000);
     const results: RotationResult[] = await Promise.all(
       Array.from({ length: 50 }, () => t.store.rotate(token, successor(), 60_000, 30_000)),
     );
@@ -163,14 +167,14 @@ export function revocationStoreContract(
 
   it('revokes a session for as long as its record lives, or the given TTL when it has none', async () => {
     const live = ref();
-    await t.store.startSession(live.sid, live.jti, 30_000);
-    await t.store.revokeSession(live.sid, 600_000);
+    await t.store.startSession(live, live.jti, 30_000);
+    await t.store.revokeSession(live, 600_000);
     expect(await t.store.isRevoked(live)).toBe(true);
-    expect(await t.ttlOf('s', live.sid)).toBeLessThanOrEqual(31_000);
+    expect(await t.ttlOf('s', live.sub, live.sid)).toBeLessThanOrEqual(31_000);
     const unknown = ref();
-    await t.store.revokeSession(unknown.sid, 600_000);
+    await t.store.revokeSession(unknown, 600_000);
     expect(await t.store.isRevoked(unknown)).toBe(true);
-    expect(await t.ttlOf('s', unknown.sid)).toBeGreaterThan(590_000);
+    expect(await t.ttlOf('s', unknown.sub, unknown.sid)).toBeGreaterThan(590_000);
     expect(await rotate(unknown)).toBe('revoked');
   });
 
@@ -195,10 +199,16 @@ export function revocationStoreContract(
 
   it('refuses to rotate a refresh token issued before its user was revoked', async () => {
     const token = ref({ issuedAtMs: Date.now() - 1000 });
-    await t.store.startSession(token.sid, token.jti, 60_000);
+    await t.store.startSession(token, token.jti, 60_000);
     await t.store.revokeUser(token.sub, Date.now(), 60_000);
     expect(await rotate(token)).toBe('revoked');
   });
+}
+
+/** The Redis key of a record (see `src/revocation/redis-keys.ts`). */
+export function redisKey(prefix: string, kind: 't' | 's' | 'u', sub: string, id: string): string {
+  const keys = revocationKeys(prefix);
+  return kind === 't' ? keys.token(sub, id) : kind === 's' ? keys.session(sub, id) : keys.user(sub);
 }
 
 /**
@@ -221,8 +231,8 @@ export function redisStoreContract(
       return {
         store,
         clock: new TestClock(),
-        ttlOf: async (kind, id) => {
-          const ttl = await client.pttl(`${prefix}${kind}:${id}`);
+        ttlOf: async (kind, sub, id = '') => {
+          const ttl = await client.pttl(redisKey(prefix, kind, sub, id));
           return ttl < 0 ? undefined : ttl;
         },
       };
