@@ -1,5 +1,5 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { AuditSink } from './audit/audit-event';
 import type { ClientRequest } from './common/client';
 export type { AuthUser } from './tokens/token-claims.interface';
@@ -241,12 +241,19 @@ export interface RedisSentinelOptions {
   db?: number;
 }
 
+/** A Redis Cluster: some of its nodes (the rest are discovered), and its credentials. */
+export interface RedisClusterOptions {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+}
+
 /**
- * Where Redis is: a URL or a Sentinel configuration (TokenGuard opens and closes the connection,
- * failing fast while Redis is away), or an ioredis client you manage (then turn its offline queue
- * off so outages fail fast).
+ * Where Redis is: a URL, a Sentinel or a Cluster configuration (TokenGuard opens and closes the
+ * connection, and bounds every call by the store's `timeoutMs`), or an ioredis client or
+ * `Cluster` you manage (give it `enableOfflineQueue: false`, and a `commandTimeout`).
  */
-export type RedisConnection = string | RedisSentinelOptions | Redis;
+export type RedisConnection = string | RedisSentinelOptions | RedisClusterOptions | Redis | Cluster;
 
 /** Revocation store settings. */
 export interface RevocationOptions {

@@ -29,7 +29,7 @@ import type {
 import { randomBytes } from 'node:crypto';
 import { type Clock, SystemClock } from './common/clock';
 import { kindOf } from './common/kind-of';
-import { isSentinelConfig } from './common/redis';
+import { isClient, isClusterConfig, isSentinelConfig } from './common/redis';
 import { AuthConfigError } from './errors/auth.errors';
 import { buildKeyRing, KeyRing } from './keys/key-ring';
 import { RemoteKeySet } from './keys/remote-key-set';
@@ -473,9 +473,6 @@ function checkConnection(
   ) {
     problems.push(`${name}.timeoutMs must be whole milliseconds between 1 and 10000`);
   }
-  const isClient = (value: unknown) =>
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
-    typeof (value as { mget?: unknown }).mget === 'function';
   if (isSentinelConfig(redis)) {
     const { sentinels, name: master } = redis;
     const valid = (s: { host?: unknown; port?: unknown }) =>
@@ -483,6 +480,11 @@ function checkConnection(
     if (sentinels.length === 0 || !sentinels.every(valid))
       problems.push(`${name}.redis.sentinels must list { host, port } of at least one sentinel`);
     if (master === '') problems.push(`${name}.redis.name must name the master the sentinels watch`);
+  } else if (isClusterConfig(redis)) {
+    const valid = (n: { host?: unknown; port?: unknown }) =>
+      typeof n?.host === 'string' && n.host !== '' && Number.isInteger(n.port);
+    if (redis.nodes.length === 0 || !redis.nodes.every(valid))
+      problems.push(`${name}.redis.nodes must list { host, port } of at least one cluster node`);
   } else if (
     typeof redis === 'string'
       ? !/^rediss?:\/\//.test(redis)
@@ -490,7 +492,7 @@ function checkConnection(
   ) {
     const given = typeof redis === 'string' ? 'a string that is not one' : kindOf(redis);
     problems.push(
-      `${name}.redis must be a redis:// or rediss:// URL, a Sentinel configuration ({ sentinels, name }) or an ioredis client; it was given ${given}${
+      `${name}.redis must be a redis:// or rediss:// URL, a Sentinel configuration ({ sentinels, name }), a Cluster configuration ({ nodes }) or an ioredis client or Cluster; it was given ${given}${
         (redis as { stores?: unknown } | undefined)?.stores
           ? ' (a cache-manager cache goes in revocation.cache)'
           : ''

@@ -18,6 +18,7 @@ export {
   type RateLimitOptions,
   type RedisConnection,
   type RedisSentinelOptions,
+  type RedisClusterOptions,
   type LockoutOptions,
 } from './auth-options.interface';
 export {

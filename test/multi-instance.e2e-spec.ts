@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startDemo, type RunningDemo } from './support/demo-app';
 import { describeWithRedis, testPrefix } from './support/redis';
+import { inCluster } from './support/redis-cluster';
 import { behindSentinel, onRedis, type Shared } from './support/redis-sentinel';
 
 /** Two app instances sharing one Redis and one signing key, as behind a load balancer. */
@@ -8,6 +9,7 @@ describeWithRedis.each([
   ['the Redis store', onRedis('redis')],
   ['cache-manager on @keyv/redis', onRedis('cache-manager')],
   ['the Redis store behind Sentinel', behindSentinel],
+  ['the Redis store on a Redis Cluster', inCluster],
 ])('two instances sharing Redis through %s', (_name, shared: Shared) => {
   const prefix = testPrefix();
   let a: RunningDemo;

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { AuthModule, LoginEndpoint, Public } from '../src/index';
 import { bootApp } from './support/auth-app';
 import { PASSWORDS, startDemo, type DemoUsername, type RunningDemo } from './support/demo-app';
+import { inCluster } from './support/redis-cluster';
 import { behindSentinel, onRedis, type Shared } from './support/redis-sentinel';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 
@@ -147,6 +148,7 @@ describe('login lockout per username (LOGIN_LOCKOUT=5/15m, lock 1 min doubling t
 describeWithRedis.each([
   ['Redis', onRedis()],
   ['Redis behind Sentinel', behindSentinel],
+  ['a Redis Cluster', inCluster],
 ])('rate limits shared through %s by two instances', (_name, shared: Shared) => {
   const prefix = testPrefix();
   let a: RunningDemo;

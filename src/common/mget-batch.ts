@@ -13,8 +13,8 @@ interface Lookup {
  * its own command (its auto-pipelining batches within one callback only); here they share one
  * command, one write and one reply. A lookup waits at most until the end of that turn
  * (`setImmediate`), and an error fails every lookup of the batch, as each would have failed.
- * Keys of many users in one command assume one keyspace (one node, or a Sentinel's master): a
- * Redis Cluster would need one batch per hash slot.
+ * Keys of many users in one command assume one keyspace (one node, or a Sentinel's master): on a
+ * Redis Cluster the store sends each token's MGET alone, to its user's slot.
  */
 export class MgetBatch {
   private pending: Lookup[] = [];

@@ -1,6 +1,5 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { closeRedis, connectRedis, whenReady } from '../common/redis';
+import { closeRedis, connectRedis, whenReady, type RedisClient } from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
 import { taggedKey } from '../common/redis-keys';
 import { BLOCK, RateLimitStore, type HitCount } from './rate-limit.store';
@@ -21,7 +20,7 @@ if hits > tonumber(ARGV[2]) and tonumber(ARGV[3]) > 0 then
 end
 return {hits, left, 0, 0}`;
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   tgHit(
     key: string,
     block: string,
@@ -43,8 +42,9 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleInit,
     timeoutMs: number,
   ) {
     super();
-    const { client, owned } = connectRedis(redis, timeoutMs);
-    this.ownsClient = this.boundsItsCalls = owned;
+    const { client, owned, bounded } = connectRedis(redis, timeoutMs);
+    this.ownsClient = owned;
+    this.boundsItsCalls = bounded;
     client.defineCommand('tgHit', { numberOfKeys: 2, lua: HIT });
     this.client = client as ScriptedRedis;
   }

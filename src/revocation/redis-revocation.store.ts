@@ -1,7 +1,13 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { MgetBatch } from '../common/mget-batch';
-import { closeRedis, connectRedis, describeRedis, whenReady } from '../common/redis';
+import {
+  closeRedis,
+  connectRedis,
+  describeRedis,
+  isCluster,
+  whenReady,
+  type RedisClient,
+} from '../common/redis';
 import type { RedisConnection } from '../auth-options.interface';
 import { revocationKeys, type RevocationKeys } from '../common/redis-keys';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
@@ -24,7 +30,7 @@ export interface RedisRevocationStoreOptions {
 
 const SCRIPTS = redisScripts(PLAIN_VALUES);
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   tgRotate(...keysThenArgs: (string | number)[]): Promise<unknown>;
   tgRevokeSession(...keysThenArgs: (string | number)[]): Promise<number>;
   tgRevokeUser(...keysThenArgs: (string | number)[]): Promise<number>;
@@ -38,8 +44,12 @@ type ScriptedRedis = Redis & {
 export class RedisRevocationStore extends RevocationStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RevocationStore');
   private readonly client: ScriptedRedis;
-  /** The per-request check: the requests of one event-loop turn share one MGET. */
-  private readonly lookups: MgetBatch;
+  /**
+   * The per-request check, one MGET of a token's keys: on one node the requests of one
+   * event-loop turn share it; on a Cluster each goes to its user's slot (ioredis pipelines the
+   * commands of one tick per node).
+   */
+  private readonly lookup: (keys: string[]) => Promise<(string | null)[]>;
   private readonly ownsClient: boolean;
   private readonly keys: RevocationKeys;
   /** Only a client this store configured is known to time out by itself. */
@@ -47,15 +57,21 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
 
   constructor(private readonly options: RedisRevocationStoreOptions) {
     super();
-    const { client, owned } = connectRedis(options.redis, options.timeoutMs);
-    this.ownsClient = this.boundsItsCalls = owned;
+    const { client, owned, bounded } = connectRedis(options.redis, options.timeoutMs);
+    this.ownsClient = owned;
+    this.boundsItsCalls = bounded;
     this.keys = revocationKeys(options.keyPrefix);
     client.defineCommand('tgRotate', { numberOfKeys: 3, lua: SCRIPTS.rotate });
     client.defineCommand('tgRevokeSession', { numberOfKeys: 1, lua: SCRIPTS.revokeSession });
     client.defineCommand('tgRevokeUser', { numberOfKeys: 1, lua: SCRIPTS.revokeUser });
     client.on('ready', () => void this.checkServerSettings());
     this.client = client as ScriptedRedis;
-    this.lookups = new MgetBatch((keys) => client.mget(keys));
+    if (isCluster(client)) {
+      this.lookup = (keys) => client.mget(keys);
+    } else {
+      const batch = new MgetBatch((keys) => client.mget(keys));
+      this.lookup = (keys) => batch.get(keys);
+    }
   }
 
   /**
@@ -82,7 +98,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
 
   async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
     const { keys } = this;
-    const [token, session, mark] = await this.lookups.get([
+    const [token, session, mark] = await this.lookup([
       keys.token(sub, jti),
       keys.session(sub, sid),
       keys.user(sub),

@@ -102,7 +102,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   if (!['memory', 'redis', 'cache-manager'].includes(revocationStore))
     problems.push('REVOCATION_STORE must be memory, redis or cache-manager');
   if (revocationStore === 'redis' && !shared.revocation.redis)
-    problems.push('REVOCATION_STORE=redis needs REDIS_URL or REDIS_SENTINELS');
+    problems.push('REVOCATION_STORE=redis needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
   // The other stores keep revocations where the demo puts them (see DemoModule), not in Redis itself.
   if (revocationStore !== 'redis') auth.revocation = { ...shared.revocation, redis: undefined };
   if (problems.length > 0)
@@ -144,18 +144,25 @@ function remoteJwksFromEnv(
 }
 
 /**
- * `REDIS_SENTINELS` (`host:port,host:port,...`) with `REDIS_SENTINEL_NAME` (default `mymaster`):
- * Redis behind Sentinel; else `REDIS_URL`; else none.
+ * `REDIS_CLUSTER_NODES` (`host:port,host:port,...`): a Redis Cluster; else `REDIS_SENTINELS`
+ * (`host:port,...` of the sentinels) with `REDIS_SENTINEL_NAME` (default `mymaster`): Redis behind
+ * Sentinel; else `REDIS_URL`; else none.
  */
 function redisFromEnv(env: NodeJS.ProcessEnv, problems: string[]): RedisConnection | undefined {
-  if (!env.REDIS_SENTINELS) return env.REDIS_URL || undefined;
-  const sentinels = env.REDIS_SENTINELS.split(',').map((address) => {
-    const [host = '', port = ''] = address.trim().split(/:(?=\d+$)/);
-    return { host, port: Number(port) };
-  });
-  if (sentinels.some(({ host, port }) => !host || !Number.isInteger(port) || port <= 0))
-    problems.push('REDIS_SENTINELS must be host:port,host:port,...');
-  return { sentinels, name: env.REDIS_SENTINEL_NAME || 'mymaster' };
+  const addresses = (name: string) => {
+    const list = (env[name] ?? '').split(',').map((address) => {
+      const [host = '', port = ''] = address.trim().split(/:(?=\d+$)/);
+      return { host, port: Number(port) };
+    });
+    if (list.some(({ host, port }) => !host || !Number.isInteger(port) || port <= 0))
+      problems.push(`${name} must be host:port,host:port,...`);
+    return list;
+  };
+  if (env.REDIS_CLUSTER_NODES) return { nodes: addresses('REDIS_CLUSTER_NODES') };
+  if (env.REDIS_SENTINELS) {
+    return { sentinels: addresses('REDIS_SENTINELS'), name: env.REDIS_SENTINEL_NAME || 'mymaster' };
+  }
+  return env.REDIS_URL || undefined;
 }
 
 /** `CSRF_SECRET`, or a random one made at start-up (fine for one instance that never restarts). */

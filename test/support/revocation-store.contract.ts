@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   RedisRevocationStore,
   type RedisConnection,
@@ -218,11 +218,11 @@ export function redisKey(prefix: string, kind: 't' | 's' | 'u', sub: string, id:
  */
 export function redisStoreContract(
   redis: () => RedisConnection,
-  inspector: () => Redis,
-): { store(): RedisRevocationStore; inspector(): Redis; prefix: string } {
+  inspector: () => Redis | Cluster,
+): { store(): RedisRevocationStore; inspector(): Redis | Cluster; prefix: string } {
   const prefix = `tokenguard-test:${randomUUID()}:`;
   let store: RedisRevocationStore;
-  let client: Redis;
+  let client: Redis | Cluster;
   revocationStoreContract(
     async () => {
       store = new RedisRevocationStore({ redis: redis(), keyPrefix: prefix, timeoutMs: 1000 });
@@ -238,8 +238,11 @@ export function redisStoreContract(
       };
     },
     async () => {
-      const keys = await client.keys(`${prefix}*`);
-      if (keys.length > 0) await client.del(...keys);
+      // On a Cluster, every master holds some of the keys; each is deleted alone (its own slot).
+      const nodes = 'nodes' in client ? client.nodes('master') : [client];
+      for (const node of nodes) {
+        for (const key of await node.keys(`${prefix}*`)) await client.del(key);
+      }
       await store.onModuleDestroy();
       client.disconnect();
     },
