@@ -283,6 +283,13 @@ export interface RevocationOptions {
    * logouts and revocations are refused with an AuthConfigError instead of written. Default false.
    */
   readOnly?: boolean;
+  /**
+   * With `redis` and replicas (Sentinel, Cluster): each revocation and rotation waits until this
+   * many replicas have it (Redis `WAIT`, within `timeoutMs`; fewer is a 503 and the caller
+   * retries), so a master that fails over right after cannot lose it. Default 0: Redis's own
+   * asynchronous replication (see README, "Deploying at scale").
+   */
+  waitForReplicas?: number;
 }
 
 /** Where a resource server gets its keys: the auth service's JWKS. */

@@ -445,12 +445,18 @@ function resolveRevocation(
   }
   const chosen = [redis, store, cache].filter((value) => value !== undefined).length;
   if (chosen > 1) problems.push('revocation takes one of redis, store and cache');
+  const { waitForReplicas = 0 } = options;
+  if (!Number.isSafeInteger(waitForReplicas) || waitForReplicas < 0 || waitForReplicas > 10)
+    problems.push('revocation.waitForReplicas must be a whole number from 0 to 10');
+  else if (waitForReplicas > 0 && redis === undefined)
+    problems.push('revocation.waitForReplicas needs revocation.redis (it is a Redis WAIT)');
   return {
     ...options,
     keyPrefix,
     timeoutMs,
     failOpen: options.failOpen === true,
     readOnly: options.readOnly === true,
+    waitForReplicas,
   };
 }
 

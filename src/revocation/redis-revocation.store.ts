@@ -8,6 +8,7 @@ import {
   whenReady,
   type RedisClient,
 } from '../common/redis';
+import type { ChainableCommander } from 'ioredis';
 import type { RedisConnection } from '../auth-options.interface';
 import { revocationKeys, type RevocationKeys } from '../common/redis-keys';
 import { PLAIN_VALUES, redisScripts, rotationResult } from './redis-scripts';
@@ -26,15 +27,20 @@ export interface RedisRevocationStoreOptions {
   redis: RedisConnection;
   keyPrefix: string;
   timeoutMs: number;
+  /** Replicas each revocation and rotation must reach before it is acknowledged (Redis WAIT). Default 0. */
+  waitForReplicas?: number;
 }
 
 const SCRIPTS = redisScripts(PLAIN_VALUES);
 
-type ScriptedRedis = RedisClient & {
-  tgRotate(...keysThenArgs: (string | number)[]): Promise<unknown>;
-  tgRevokeSession(...keysThenArgs: (string | number)[]): Promise<number>;
-  tgRevokeUser(...keysThenArgs: (string | number)[]): Promise<number>;
-};
+/** The scripts, on a client and on its pipelines. */
+interface Scripts<R> {
+  tgRotate(...keysThenArgs: (string | number)[]): R;
+  tgRevokeSession(...keysThenArgs: (string | number)[]): R;
+  tgRevokeUser(...keysThenArgs: (string | number)[]): R;
+}
+type ScriptedRedis = RedisClient & Scripts<Promise<unknown>>;
+type Write = (pipeline: ChainableCommander & Scripts<ChainableCommander>) => unknown;
 
 /**
  * Revocations in Redis, shared by every instance and kept across restarts. Commands fail fast
@@ -118,7 +124,7 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   ): Promise<RotationResult> {
     const keys = [this.keys.token(sub, jti), this.keys.session(sub, sid), this.keys.user(sub)];
     const args = [next.issuedAtMs, jti, next.jti, ttlMs, issuedAtMs, graceMs];
-    return rotationResult(await this.client.tgRotate(...keys, ...args), next);
+    return rotationResult(await this.write((p) => p.tgRotate(...keys, ...args)), next);
   }
 
   override async hasLiveSession({ sid, sub }: SessionRef): Promise<boolean> {
@@ -127,15 +133,36 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async revokeToken({ jti, sub }: Pick<TokenRef, 'jti' | 'sub'>, ttlMs: number): Promise<void> {
-    await this.client.set(this.keys.token(sub, jti), '1', 'PX', ttlMs);
+    await this.write((p) => p.set(this.keys.token(sub, jti), '1', 'PX', ttlMs));
   }
 
   async revokeSession({ sid, sub }: SessionRef, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeSession(this.keys.session(sub, sid), Date.now(), ttlMs);
+    await this.write((p) => p.tgRevokeSession(this.keys.session(sub, sid), Date.now(), ttlMs));
   }
 
   async revokeUser(sub: string, beforeMs: number, ttlMs: number): Promise<void> {
-    await this.client.tgRevokeUser(this.keys.user(sub), Date.now(), beforeMs, ttlMs);
+    await this.write((p) => p.tgRevokeUser(this.keys.user(sub), Date.now(), beforeMs, ttlMs));
+  }
+
+  /**
+   * A write that must survive a failover, with `waitForReplicas`: sent with a WAIT in one
+   * pipeline, so the WAIT goes to the connection (the node, on a Cluster) that took the write,
+   * and counts that write's replicas. Fewer replicas in time is an error: the revocation is on the
+   * master, maybe not beyond, and the caller hears that it may not hold.
+   */
+  private async write(command: Write): Promise<unknown> {
+    const replicas = this.options.waitForReplicas ?? 0;
+    const pipeline = this.client.pipeline() as ChainableCommander & Scripts<ChainableCommander>;
+    command(pipeline);
+    // Half the call's time: Redis answers how many replicas it has before the client gives up.
+    if (replicas > 0) pipeline.wait(replicas, Math.max(1, Math.floor(this.options.timeoutMs / 2)));
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const [[, result] = [], [, acknowledged] = []] = replies;
+    if (replicas > 0 && Number(acknowledged) < replicas) {
+      throw new Error(`the write reached ${String(acknowledged)} of ${replicas} replicas in time`);
+    }
+    return result;
   }
 
   async onModuleDestroy(): Promise<void> {

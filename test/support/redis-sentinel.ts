@@ -24,9 +24,11 @@ export class SentinelSetup {
   ) {}
 
   static async start(): Promise<SentinelSetup> {
-    const master = await RedisServer.start();
+    // Diskless sync at once: Redis 7 waits 5 s for more replicas by default.
+    const master = await RedisServer.start(['--repl-diskless-sync-delay', '0']);
     const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(master.port)]);
     const setup = new SentinelSetup(master, replica);
+    await setup.untilReplicaOnline();
     for (let i = 0; i < 3; i++) await setup.startSentinel();
     await setup.untilSentinelsKnowMaster();
     return setup;
@@ -72,6 +74,20 @@ export class SentinelSetup {
     );
     this.processes.push(spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' }));
     this.ports.push(port);
+  }
+
+  /** Until the replica has its first full copy (a WAIT counts it only then). */
+  private async untilReplicaOnline(): Promise<void> {
+    const client = this.master.client();
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/slave0:.*state=online/.test(await client.info('replication'))) {
+        if (Date.now() > deadline) throw new Error('the replica did not sync within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      client.disconnect();
+    }
   }
 
   private async untilSentinelsKnowMaster(): Promise<void> {

@@ -43,9 +43,14 @@ export class RedisServer {
 
   async stop(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'));
     await this.waitUntil(false);
+  }
+
+  /** Sends the server a signal: SIGSTOP to hang it (a frozen host), SIGKILL to lose it. */
+  signal(signal: NodeJS.Signals): void {
+    this.process?.kill(signal);
   }
 
   async dispose(): Promise<void> {
