@@ -114,7 +114,14 @@ describe('resolveAuthConfig', () => {
     ],
     [{ rateLimit: { timeoutMs: 0 } }, 'rateLimit.timeoutMs must be whole milliseconds'],
     [{ revocation: { redis: { stores: [] } } }, 'a cache-manager cache goes in revocation.cache'],
-    [{ revocation: { redis: new Map() } }, 'ioredis client; it was given a Map'],
+    [{ revocation: { redis: new Map() } }, 'ioredis client or Cluster; it was given a Map'],
+    [{ revocation: { redis: { nodes: [] } } }, 'revocation.redis.nodes must list { host, port }'],
+    [{ revocation: { keyPrefix: 'tg:{x}:' } }, 'revocation.keyPrefix must not contain { or }'],
+    [{ revocation: { waitForReplicas: 1 } }, 'revocation.waitForReplicas needs revocation.redis'],
+    [
+      { revocation: { redis: 'redis://127.0.0.1', waitForReplicas: -1 } },
+      'revocation.waitForReplicas must be a whole number from 0 to 10',
+    ],
     [{ revocation: { store: { isRevoked: () => false } } }, 'revocation.store must implement'],
     [
       { revocation: { cache: { get: () => undefined } } },

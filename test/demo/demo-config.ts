@@ -70,7 +70,9 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       redis: redisFromEnv(env, problems),
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,
       timeoutMs: env.REVOCATION_TIMEOUT_MS ? Number(env.REVOCATION_TIMEOUT_MS) : undefined,
-      waitForReplicas: env.REDIS_WAIT_FOR_REPLICAS ? Number(env.REDIS_WAIT_FOR_REPLICAS) : undefined,
+      waitForReplicas: env.REDIS_WAIT_FOR_REPLICAS
+        ? Number(env.REDIS_WAIT_FOR_REPLICAS)
+        : undefined,
       // A resource server reads the auth service's revocations and never writes them.
       readOnly: role === 'resource-server',
     },
