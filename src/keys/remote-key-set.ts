@@ -1,6 +1,10 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { JsonWebKey } from 'node:crypto';
-import type { JwtAlgorithm, RemoteJwksOptions } from '../auth-options.interface';
+import {
+  SUPPORTED_ALGORITHMS,
+  type JwtAlgorithm,
+  type RemoteJwksOptions,
+} from '../auth-options.interface';
 import type { Clock } from '../common/clock';
 import { AuthError, isAuthError } from '../errors/auth.errors';
 import { buildKeyRing, EC_CURVES, KeyRing, type RingKey } from './key-ring';
@@ -48,17 +52,9 @@ export class RemoteKeySet {
   ) {}
 
   /** The algorithms a remote key may use: the asymmetric ones (an HMAC secret is never published). */
-  static readonly ALGORITHMS: JwtAlgorithm[] = [
-    'RS256',
-    'RS384',
-    'RS512',
-    'PS256',
-    'PS384',
-    'PS512',
-    'ES256',
-    'ES384',
-    'ES512',
-  ];
+  static readonly ALGORITHMS: JwtAlgorithm[] = SUPPORTED_ALGORITHMS.filter(
+    (alg) => !alg.startsWith('HS'),
+  );
 
   /**
    * Calls `listener` when a new set drops a key the last one had: tokens verified with it before
