@@ -8,9 +8,14 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { Controller, Get } from '@nestjs/common';
 import {
   AuthConfigError,
   AuthModule,
+  CurrentUser,
+  Public,
+  Roles,
+  type AuthPrincipal,
   RevocationService,
   type AuthModuleOptions,
   type RemoteJwksOptions,
@@ -131,6 +136,33 @@ describe('resource server (remoteJwks)', () => {
       expect(res.text).toBe('ann');
     }
     expect(jwks.hits).toBe(1);
+  });
+
+  it('runs @Public, @Roles and @CurrentUser as the auth service does', async () => {
+    @Controller()
+    class ApiController {
+      @Public() @Get('open') open(): string {
+        return 'open';
+      }
+      @Roles('admin') @Get('admin') admin(@CurrentUser() user: AuthPrincipal): string {
+        return user.sub;
+      }
+    }
+    const auth = await issuer();
+    jwks.document = auth.jwks;
+    const app = await bootApp(
+      AuthModule.forRoot({ remoteJwks: { uri }, issuer: ISSUER, audience: AUDIENCE, clock }),
+      ApiController,
+    );
+    apps.push(app);
+    const http = request(app.getHttpServer());
+    await http.get('/open').expect(200, 'open');
+    const admin = await auth.tokens.authorization({ sub: 'root', roles: ['admin'] });
+    await http.get('/admin').set('Authorization', admin).expect(200, 'root');
+    const user = await auth.tokens.authorization(USER);
+    const refused = await http.get('/admin').set('Authorization', user).expect(403);
+    expect(refused.body.code).toBe('AUTH_ROLE_REQUIRED');
+    expect((await http.get('/admin').expect(401)).body.code).toBe('AUTH_TOKEN_MISSING');
   });
 
   it('uses a set for its Cache-Control max-age, then refreshes it in the background', async () => {
