@@ -17,11 +17,11 @@ const DEFAULT_MAX_AGE_SECONDS = 300;
 /**
  * The keys of a resource server: the auth service's JWKS, fetched from the one configured URL.
  *
- * Written here rather than taken from jose's `createRemoteJWKSet` (or jwks-rsa): both forget
- * their keys when a refresh fails after the cache age, so an auth service that is down for a
- * minute takes every resource server down with it; both fetch again on every unknown `kid` after
- * a failed fetch, so a flood of made-up `kid`s during that outage is a flood of fetches; and
- * neither reads `Cache-Control`. The rules here:
+ * Written here rather than taken from jose's `createRemoteJWKSet` (or jwks-rsa), measured (README,
+ * "Resource servers"): jose refuses a key it had once its cache age has passed and the refresh
+ * fails, so an auth service that is down takes every resource server down with it; after its
+ * cooldown, a failed fetch does not restart it, so 100 made-up `kid`s cost 100 fetches during
+ * that outage; and it does not read `Cache-Control`. The rules here:
  * - at most one fetch per `refetchIntervalSeconds`, whatever asks (an unknown `kid`, an aged set,
  *   a failure); concurrent askers share the fetch in flight;
  * - a set is used for its `Cache-Control: max-age` (else 300 s) within the configured bounds, then
