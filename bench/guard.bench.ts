@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { MemoryRevocationStore } from '../src/index';
 import { SystemClock } from '../src/common/clock';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
 /** Requests a second for the per-store latency figures. */
@@ -44,8 +44,8 @@ interface Target {
   token?: string;
   /** A file of tokens, one per line, sent in turn: every request a different token (cache misses). */
   tokensFile?: string;
-  /** Name of the ceiling target this one is compared with. */
-  ceiling?: string;
+  /** The ceiling this target is compared with: loaded just before it, every time. */
+  ceiling?: Target;
 }
 
 /** BENCH_ADAPTERS=express (or fastify) loads one adapter only. */
@@ -77,43 +77,49 @@ async function main(): Promise<void> {
         await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }, BENCH_APP),
       );
       const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
-      const ceiling = `${adapter}: ceiling`;
-      // Each ceiling just before the targets compared with it: a round's ratios are seconds apart.
+      const health = { name: `${adapter}: ceiling GET /health`, url: url(0, '/health') };
+      const admin = { name: `${adapter}: ceiling GET /admin/users`, url: url(0, '/admin/users') };
       targets.push(
-        { name: `${ceiling} GET /health`, url: url(0, '/health') },
-        {
-          name: `${adapter}: public GET /health`,
-          url: url(1, '/health'),
-          ceiling: `${ceiling} GET /health`,
-        },
-        { name: `${ceiling} GET /admin/users`, url: url(0, '/admin/users') },
+        health,
+        { name: `${adapter}: public GET /health`, url: url(1, '/health'), ceiling: health },
+        admin,
         {
           name: `${adapter}: full stack, memory`,
           url: url(1, '/admin/users'),
           token: hitToken,
-          ceiling: `${ceiling} GET /admin/users`,
+          ceiling: admin,
         },
         {
           name: `${adapter}: full stack, Redis`,
           url: url(2, '/admin/users'),
           token: hitToken,
-          ceiling: `${ceiling} GET /admin/users`,
+          ceiling: admin,
         },
         {
           name: `${adapter}: cache misses, memory`,
           url: url(1, '/admin/users'),
           tokensFile,
-          ceiling: `${ceiling} GET /admin/users`,
+          ceiling: admin,
         },
       );
     }
     for (const target of targets) await load(target, 1); // warm-up: JIT, connections
     const results = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
+    const ratios = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const target of targets) results.get(target.name)?.push(await load(target, SECONDS));
+      // Each target right after a run of its ceiling: the two are seconds apart, so the VM's
+      // drift (which moves the ceiling itself by 10-30% between runs) mostly cancels out.
+      for (const target of targets) {
+        if (!target.ceiling) continue;
+        const ceiling = await load(target.ceiling, SECONDS);
+        const run = await load(target, SECONDS);
+        results.get(target.ceiling.name)?.push(ceiling);
+        results.get(target.name)?.push(run);
+        ratios.get(target.name)?.push(run.rps / ceiling.rps);
+      }
       process.stdout.write(`round ${round}/${ROUNDS} done\n`);
     }
-    report(targets, results);
+    report(targets, results, ratios);
   } finally {
     servers.forEach((server) => server.kill());
     rmSync(tokensFile, { force: true });
@@ -164,26 +170,28 @@ function accessTokens(secret: string, count: number): string[] {
 }
 
 /**
- * Medians over the rounds; a target's ratio is the median of its per-round ratios to its ceiling
- * (measured in the same round, seconds apart), so that the VM's drift between rounds, which moves
- * the ceiling itself by 10-30%, cancels out. The range of the per-round ratios is printed too.
+ * Medians over the runs; a target's ratio is the median of its ratios to the ceiling run just
+ * before it, with their range.
  */
-function report(targets: Target[], results: Map<string, Run[]>): void {
+function report(
+  targets: Target[],
+  results: Map<string, Run[]>,
+  ratios: Map<string, number[]>,
+): void {
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   console.log(
-    `\n${WRK ? 'wrk' : 'autocannon'}: median of ${ROUNDS} interleaved rounds of ${SECONDS}s, ${CONNECTIONS} connections`,
+    `\n${WRK ? 'wrk' : 'autocannon'}: ${ROUNDS} interleaved rounds of ${SECONDS}s runs, ${CONNECTIONS} connections, medians`,
   );
   console.log(
     'target                                 req/s   p50 ms  p99 ms  vs ceiling (range)  non-2xx',
   );
   for (const target of targets) {
     const runs = results.get(target.name) ?? [];
-    const ceiling = target.ceiling ? results.get(target.ceiling) : undefined;
-    const ratios = ceiling ? runs.map((run, round) => run.rps / (ceiling[round]?.rps ?? NaN)) : [];
+    const paired = ratios.get(target.name) ?? [];
     const ratio =
-      ratios.length > 0
-        ? `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`
+      paired.length > 0
+        ? `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)})`
         : '';
     const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     console.log(
