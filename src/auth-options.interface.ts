@@ -1,4 +1,5 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Cluster, Redis } from 'ioredis';
 import type { AuditSink } from './audit/audit-event';
 import type { ClientRequest } from './common/client';
@@ -246,6 +247,8 @@ export interface RedisClusterOptions {
   nodes: { host: string; port: number }[];
   username?: string;
   password?: string;
+  /** TLS to every node (a managed cluster that takes TLS only): Node's `tls.connect` options. */
+  tls?: TlsOptions;
 }
 
 /**
@@ -309,4 +312,9 @@ export interface RemoteJwksOptions {
    */
   minCacheSeconds?: number;
   maxCacheSeconds?: number;
+  /**
+   * Accept an `http:` URI off loopback: only where nothing can read or change the traffic on
+   * the way (TLS ends at a sidecar in front of this service). Default false.
+   */
+  allowHttp?: boolean;
 }

@@ -204,6 +204,12 @@ export function resolveAuthConfig(options: AuthModuleOptions | undefined): AuthC
   const clock = options.clock ?? new SystemClock();
   const remoteJwks = resolveRemoteJwks(options, problems);
   const keys = remoteJwks ? new KeyRing([], undefined) : buildKeyRing(options, problems);
+  // A rotation whose WAIT falls short answers 503 after it happened: the client's retry with the
+  // same refresh token is a replay only within the grace window, reuse (the session ends) without.
+  if ((options.revocation?.waitForReplicas ?? 0) > 0 && grace === 0)
+    problems.push(
+      'revocation.waitForReplicas needs a refreshGraceSeconds above 0 (a retried refresh would count as reuse)',
+    );
   const { tokenLocation, cookies } = resolveTransport(options, problems);
   const sliding = resolveSliding(options.sliding, access, problems);
   const revocation = resolveRevocation(options.revocation ?? {}, problems);
@@ -372,8 +378,14 @@ function resolveRemoteJwks(
   } = options.remoteJwks;
   const before = problems.length;
   const url = URL.canParse(String(uri)) ? new URL(String(uri)) : undefined;
-  if (!url || !['https:', 'http:'].includes(url.protocol) || url.username || url.password) {
-    problems.push('remoteJwks.uri must be an https URL (http inside a private network)');
+  // Whoever can change the answer in transit can sign any token: plain http only where nothing
+  // is in between (loopback), or where the app says TLS ends before it (allowHttp).
+  const loopback = url && /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+  const http = url?.protocol === 'http:' && (loopback || options.remoteJwks.allowHttp === true);
+  if (!url || !(url.protocol === 'https:' || http) || url.username || url.password) {
+    problems.push(
+      'remoteJwks.uri must be an https URL (http only on loopback, or with remoteJwks.allowHttp inside a network that cannot be listened to)',
+    );
   }
   const own = (
     ['keys', 'secret', 'privateKey', 'algorithm', 'keyId', 'verifyOnly'] as const
@@ -395,7 +407,14 @@ function resolveRemoteJwks(
   if (minCacheSeconds > maxCacheSeconds)
     problems.push('remoteJwks.minCacheSeconds must not exceed maxCacheSeconds');
   if (problems.length > before) return undefined;
-  return { uri: url!.href, timeoutMs, refetchIntervalSeconds, minCacheSeconds, maxCacheSeconds };
+  return {
+    uri: url!.href,
+    timeoutMs,
+    refetchIntervalSeconds,
+    minCacheSeconds,
+    maxCacheSeconds,
+    allowHttp: options.remoteJwks.allowHttp === true,
+  };
 }
 
 function resolveSliding(

@@ -1,4 +1,5 @@
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '../src/index';
+import { BLOCK } from '../src/rate-limit/rate-limit.store';
 import { deleteKeys, describeWithRedis, REDIS_URL, testPrefix } from './support/redis';
 import { TestClock } from './support/test-clock';
 
@@ -27,6 +28,12 @@ function rateLimitStoreContract(
     expect(over.blockedMs).toBeGreaterThan(4_900);
     // Blocked: not counted.
     expect((await store.hit(k, 60_000, 3, 5_000)).hits).toBe(4);
+  });
+
+  it("blocks a counter marked with its block (a lockout's doubling lock)", async () => {
+    const k = key();
+    await store.mark(k + BLOCK, 60_000);
+    expect((await store.hit(k, 60_000, 10, 0)).blockedMs).toBeGreaterThan(59_000);
   });
 
   it('starts a new window once the old one has passed', async () => {

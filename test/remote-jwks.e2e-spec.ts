@@ -63,12 +63,15 @@ class JwksServer {
   }
 }
 
-/** A TokenGuard auth service of its own key (ES256), on the shared clock. */
-async function issuerApp(clock: ManualClock) {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+/** A TokenGuard auth service of its own key (ES256, or RS256), on the shared clock. */
+async function issuerApp(clock: ManualClock, alg: 'ES256' | 'RS256' = 'ES256', kid?: string) {
+  const { privateKey } =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const app = await bootApp(
     AuthModule.forRoot({
-      keys: [{ alg: 'ES256', privateKey }],
+      keys: [{ alg, privateKey, kid }],
       issuer: ISSUER,
       audience: AUDIENCE,
       clock,
@@ -105,8 +108,8 @@ describe('resource server (remoteJwks)', () => {
     await jwks.stop();
   });
 
-  async function issuer() {
-    const made = await issuerApp(clock);
+  async function issuer(alg?: 'ES256' | 'RS256', kid?: string) {
+    const made = await issuerApp(clock, alg, kid);
     apps.push(made.app);
     return made;
   }
@@ -248,11 +251,41 @@ describe('resource server (remoteJwks)', () => {
     expect((await me(await second.tokens.accessToken(USER))).status).toBe(200);
   });
 
+  it('refuses tokens verified before when a kid comes back naming another key', async () => {
+    const first = await issuer('ES256', 'k');
+    jwks.document = first.jwks;
+    const { me } = await resourceServer();
+    const token = await first.tokens.accessToken(USER);
+    expect((await me(token)).status).toBe(200); // verified, and cached
+    const rekeyed = await issuer('ES256', 'k');
+    jwks.document = rekeyed.jwks;
+    clock.advance(301);
+    await me(await rekeyed.tokens.accessToken(USER)); // the aged set is refreshed
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await me(token)).body.code).toBe('AUTH_TOKEN_SIGNATURE_INVALID');
+  });
+
+  it('fetches for a new key whose algorithm the set had none of', async () => {
+    const rsa = await issuer('RS256');
+    jwks.document = rsa.jwks;
+    const { me } = await resourceServer({ refetchIntervalSeconds: 30 });
+    expect((await me(await rsa.tokens.accessToken(USER))).status).toBe(200);
+    const ec = await issuer('ES256');
+    jwks.document = { keys: [...ec.jwks.keys, ...rsa.jwks.keys] };
+    clock.advance(31);
+    expect((await me(await ec.tokens.accessToken(USER))).status).toBe(200);
+    expect(jwks.hits).toBe(2);
+  });
+
   it.each([
     ['an error status', (server: JwksServer) => (server.status = 500)],
     ['a timeout', (server: JwksServer) => (server.delayMs = 1500)],
     ['a body that is not a key set', (server: JwksServer) => (server.document = { nope: 1 })],
     ['a set without a usable key', (server: JwksServer) => (server.document = { keys: [{}] })],
+    [
+      'an answer past 512 KiB, streamed',
+      (server: JwksServer) => (server.document = { keys: [], pad: 'x'.repeat(600_000) }),
+    ],
   ])('keeps the keys it has when a refresh fails with %s', async (_, fail) => {
     const auth = await issuer();
     jwks.document = auth.jwks;
@@ -345,6 +378,7 @@ describe('resource server (remoteJwks)', () => {
     [{ secret: randomBytes(32).toString('base64url') }, /remove secret/],
     [{ sliding: { renewWithinSeconds: 60 } }, /sliding renews tokens/],
     [{ remoteJwks: { uri: 'ftp://auth.example/jwks' } }, /remoteJwks.uri must be an https URL/],
+    [{ remoteJwks: { uri: 'http://auth.example/jwks' } }, /http only on loopback/],
     [
       { remoteJwks: { uri: 'https://a.example/j', minCacheSeconds: 600, maxCacheSeconds: 60 } },
       /minCacheSeconds must not exceed/,

@@ -63,8 +63,11 @@ describeWithRedis('RedisRevocationStore', () => {
     expect(await contract.inspector().exists(`${contract.prefix}{ann}:t:prefixed`)).toBe(1);
     // A sub that could end a tag early is encoded: one user, one tag, whatever its name.
     await store().revokeToken({ jti: 'odd', sub: 'a}b{' }, 10_000);
-    const odd = `${contract.prefix}{~${Buffer.from('a}b{').toString('base64url')}}:t:odd`;
+    const odd = `${contract.prefix}{~${Buffer.from('a}b{', 'utf16le').toString('base64url')}}:t:odd`;
     expect(await contract.inspector().exists(odd)).toBe(1);
+    // Two subs that differ only in a lone surrogate are two users.
+    const { keys } = store() as unknown as { keys: { user(sub: string): string } };
+    expect(keys.user('a\uD800')).not.toBe(keys.user('a\uDC00'));
   });
 
   it('answers the checks of one event-loop turn with one MGET, each with its own answer', async () => {

@@ -11,10 +11,13 @@ export interface RevocationKeys {
   user(sub: string): string;
 }
 
-/** A `sub` as it may stand in a tag: itself when plain, else `~` and its base64url (no braces). */
+/**
+ * A `sub` as it may stand in a tag: itself when plain, else `~` and the base64url of its UTF-16
+ * code units (no braces; lossless for any string, lone surrogates too, which UTF-8 would merge).
+ */
 const SAFE_TAG = /^[\w.@+=-]{1,200}$/;
 const tagOf = (sub: string): string =>
-  SAFE_TAG.test(sub) ? sub : `~${Buffer.from(sub, 'utf8').toString('base64url')}`;
+  SAFE_TAG.test(sub) ? sub : `~${Buffer.from(sub, 'utf16le').toString('base64url')}`;
 
 export function revocationKeys(prefix: string): RevocationKeys {
   return {

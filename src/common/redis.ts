@@ -66,6 +66,7 @@ function openCluster(target: RedisClusterOptions, timeoutMs: number): Cluster {
     redisOptions: {
       username: target.username,
       password: target.password,
+      tls: target.tls,
       commandTimeout: timeoutMs,
       connectTimeout: Math.max(timeoutMs, 1000),
       maxRetriesPerRequest: 0,

@@ -1,4 +1,10 @@
-import { HttpStatus, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  HttpStatus,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { KeyObject } from 'node:crypto';
 import { verify as verifyJws, type GetPublicKeyOrSecret, type VerifyOptions } from 'jsonwebtoken';
 import { ACCESS_TOKEN_TYP, MAX_TOKEN_LENGTH, REFRESH_TOKEN_TYP } from '../auth.constants';
@@ -98,10 +104,14 @@ export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
       }
       // Outside the try: what jsonwebtoken does next is not the key choice's to report.
       if (chosen instanceof KeyObject) return done(null, chosen);
-      chosen.then(
-        (remote) => done(null, remote),
-        (error: unknown) => done(refuse(error)),
-      );
+      chosen
+        .then(
+          (remote) => done(null, remote),
+          (error: unknown) => done(refuse(error)),
+        )
+        // What jsonwebtoken does after the key is its own, as on the synchronous path; only
+        // here it would surface as an unhandled rejection, so it is logged.
+        .catch((error: unknown) => new Logger('TokenVerifier').error(String(error)));
     };
     return { key, refusal: () => refusal };
   }

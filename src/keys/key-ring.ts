@@ -46,6 +46,11 @@ export class KeyRing {
     this.algorithms = [...new Set(keys.map((key) => key.alg))];
   }
 
+  /** The key of this `kid`, if the ring has one. */
+  find(kid: unknown): RingKey | undefined {
+    return typeof kid === 'string' ? this.byKid.get(kid) : undefined;
+  }
+
   /** The key a token header names, or a coded refusal. Never reads anything outside the ring. */
   resolve(header: Record<string, unknown>): RingKey {
     const { alg, kid } = header;

@@ -44,7 +44,8 @@ export class RemoteKeySet {
   private readonly retireListeners: (() => void)[] = [];
   /** The next fetch in the background: when the set ages, or a retry after a failure. */
   private timer?: NodeJS.Timeout;
-  private closed = false;
+  /** Aborts a fetch in flight when the module closes. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly options: Required<RemoteJwksOptions>,
@@ -81,8 +82,15 @@ export class RemoteKeySet {
     try {
       return ring.resolve(header);
     } catch (error) {
-      // A kid the set does not know: a new key the auth service signs with, or made up.
-      if (!(isAuthError(error) && error.code === 'AUTH_TOKEN_KEY_UNKNOWN')) throw error;
+      // A kid the set does not know: a new key the auth service signs with, or made up. (A new
+      // key may bring an algorithm the set had none of: the ring refuses that before the kid.)
+      const unknown =
+        isAuthError(error) &&
+        (error.code === 'AUTH_TOKEN_KEY_UNKNOWN' ||
+          (error.code === 'AUTH_TOKEN_ALGORITHM_REFUSED' &&
+            !ring.find(header.kid) &&
+            (RemoteKeySet.ALGORITHMS as unknown[]).includes(header.alg)));
+      if (!unknown) throw error;
       const fetching = this.fetchOnce();
       if (!fetching) throw error;
       await fetching;
@@ -94,17 +102,23 @@ export class RemoteKeySet {
   private fetchOnce(): Promise<void> | undefined {
     if (this.inFlight) return this.inFlight;
     const now = this.clock.now();
-    if (now - this.lastFetch < this.options.refetchIntervalSeconds * 1000) return undefined;
+    // A clock that went back counts as time passed: never a set that can no longer be refreshed.
+    const since = now - this.lastFetch;
+    if (since >= 0 && since < this.options.refetchIntervalSeconds * 1000) return undefined;
     this.lastFetch = now;
     const { refetchIntervalSeconds, uri } = this.options;
     this.inFlight = this.fetchSet()
       .then(
         ({ ring, maxAgeSeconds }) => {
-          const retired = this.ring?.keys.some((key) => !ring.keys.some((k) => k.kid === key.kid));
+          // Retired: a kid gone, or the same kid now naming another key or algorithm.
+          const retired = this.ring?.keys.some((old) => {
+            const now = ring.find(old.kid);
+            return !now || now.alg !== old.alg || !now.verificationKey.equals(old.verificationKey);
+          });
           this.ring = ring;
           this.freshUntil = this.clock.now() + maxAgeSeconds * 1000;
-          if (retired) for (const listener of this.retireListeners) listener();
           this.schedule(maxAgeSeconds);
+          if (retired) for (const listener of this.retireListeners) this.call(listener);
         },
         (error: unknown) => {
           const kept = this.ring ? 'keeping the keys fetched before' : 'no keys to verify with';
@@ -114,6 +128,8 @@ export class RemoteKeySet {
           this.schedule(refetchIntervalSeconds);
         },
       )
+      // Nobody awaits a background fetch: whatever went wrong above is logged, never thrown.
+      .catch((error: unknown) => this.logger.error(`refreshing the keys failed: ${String(error)}`))
       .finally(() => {
         this.inFlight = undefined;
       });
@@ -126,27 +142,38 @@ export class RemoteKeySet {
    */
   private schedule(seconds: number): void {
     clearTimeout(this.timer);
-    if (this.closed) return;
-    this.timer = setTimeout(() => void this.fetchOnce(), seconds * 1000).unref();
+    if (this.closing.signal.aborted) return;
+    this.timer = setTimeout(() => {
+      // Too early for the interval (a short max-age, a timer that fires early): try again then.
+      if (this.fetchOnce()) return;
+      const wait = this.lastFetch + this.options.refetchIntervalSeconds * 1000 - this.clock.now();
+      this.schedule(Math.max(wait, 1) / 1000);
+    }, seconds * 1000).unref();
   }
 
-  /** Stops the background fetches (the module is closing). */
+  /** Stops the background fetches and the one in flight (the module is closing). */
   close(): void {
-    this.closed = true;
+    this.closing.abort();
     clearTimeout(this.timer);
+  }
+
+  /** A retire listener: one that throws is logged, and the others still run. */
+  private call(listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      this.logger.error(`a retire listener failed: ${String(error)}`);
+    }
   }
 
   private async fetchSet(): Promise<{ ring: KeyRing; maxAgeSeconds: number }> {
     const response = await fetch(this.options.uri, {
       redirect: 'error',
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
       headers: { accept: 'application/jwk-set+json, application/json' },
     });
     if (response.status !== 200) throw new Error(`answered ${response.status}`);
-    if (Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES)
-      throw new Error('the key set is too large');
-    const text = await response.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error('the key set is too large');
+    const text = await boundedText(response, MAX_JWKS_BYTES);
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -212,6 +239,20 @@ function algorithmOf(jwk: JsonWebKey & { alg?: unknown }): JwtAlgorithm | undefi
   const curves: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
   const alg = jwk.kty === 'EC' ? curves[String(jwk.crv)] : undefined;
   return alg && alg in EC_CURVES ? (alg as JwtAlgorithm) : undefined;
+}
+
+/** The body as text, refused past `maxBytes` as it streams in (a chunked answer has no length). */
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes)
+    throw new Error('the key set is too large');
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of response.body ?? []) {
+    bytes += (chunk as Uint8Array).byteLength;
+    if (bytes > maxBytes) throw new Error('the key set is too large');
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const keysUnavailable = (): AuthError =>

@@ -86,8 +86,14 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleInit,
     if (this.ownsClient) await closeRedis(this.client);
   }
 
-  /** `<prefix>rl:{<key>}`: a counter and its block share the tag, so the script stays in one slot. */
+  /**
+   * `<prefix>rl:{<key>}`, and a block (`<key>:block`, which the service also marks itself, for a
+   * lockout) `<prefix>rl:{<key>}:block`: a counter and its block share the tag, so the script stays
+   * in one slot and every caller names the block alike.
+   */
   private key(key: string): string {
-    return taggedKey(`${this.keyPrefix}rl:`, key);
+    const blocked = key.endsWith(BLOCK);
+    const counter = blocked ? key.slice(0, -BLOCK.length) : key;
+    return taggedKey(`${this.keyPrefix}rl:`, counter) + (blocked ? BLOCK : '');
   }
 }

@@ -159,7 +159,8 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
     const [[, result] = [], [, acknowledged] = []] = replies;
-    if (replicas > 0 && Number(acknowledged) < replicas) {
+    // A missing answer is no acknowledgement.
+    if (replicas > 0 && !(Number(acknowledged) >= replicas)) {
       throw new Error(`the write reached ${String(acknowledged)} of ${replicas} replicas in time`);
     }
     return result;

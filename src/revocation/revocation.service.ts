@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import { storeCall } from '../common/store-call';
+import { MemoryRevocationStore } from './memory-revocation.store';
 import { AuditService } from '../audit/audit.service';
 import type { ClientRequest } from '../common/client';
 import { AuthConfigError, AuthError, InvalidTokenError } from '../errors/auth.errors';
@@ -34,6 +35,11 @@ export class RevocationService implements OnModuleInit {
     this.logger.log(
       `Revocations are kept in ${this.store.describe?.() ?? 'a custom store'}${readOnly}`,
     );
+    if (this.config.remoteKeys && this.store instanceof MemoryRevocationStore) {
+      this.logger.warn(
+        "A resource server (remoteJwks) on its own memory store never sees the auth service's logouts: point revocation.redis at the auth service's Redis",
+      );
+    }
   }
 
   /**

@@ -104,6 +104,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     (shared.revocation.redis ? 'redis' : 'memory')) as DemoConfig['revocationStore'];
   if (!['memory', 'redis', 'cache-manager'].includes(revocationStore))
     problems.push('REVOCATION_STORE must be memory, redis or cache-manager');
+  // A resource server sees the auth service's logouts only in the auth service's Redis.
+  if (role === 'resource-server' && revocationStore !== 'redis')
+    problems.push(
+      "DEMO_ROLE=resource-server needs the auth service's Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES",
+    );
   if (revocationStore === 'redis' && !shared.revocation.redis)
     problems.push('REVOCATION_STORE=redis needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
   // The other stores keep revocations where the demo puts them (see DemoModule), not in Redis itself.
