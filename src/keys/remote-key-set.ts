@@ -112,8 +112,10 @@ export class RemoteKeySet {
         ({ ring, maxAgeSeconds }) => {
           // Retired: a kid gone, or the same kid now naming another key or algorithm.
           const retired = this.ring?.keys.some((old) => {
-            const now = ring.find(old.kid);
-            return !now || now.alg !== old.alg || !now.verificationKey.equals(old.verificationKey);
+            const next = ring.find(old.kid);
+            return (
+              !next || next.alg !== old.alg || !next.verificationKey.equals(old.verificationKey)
+            );
           });
           this.ring = ring;
           this.freshUntil = this.clock.now() + maxAgeSeconds * 1000;
