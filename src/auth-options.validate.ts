@@ -498,17 +498,17 @@ function checkConnection(
   ) {
     problems.push(`${name}.timeoutMs must be whole milliseconds between 1 and 10000`);
   }
+  // Sentinels and cluster nodes alike: at least one { host, port }.
+  const addresses = (list: { host?: unknown; port?: unknown }[]) =>
+    list.length > 0 &&
+    list.every((a) => typeof a?.host === 'string' && a.host !== '' && Number.isInteger(a.port));
   if (isSentinelConfig(redis)) {
-    const { sentinels, name: master } = redis;
-    const valid = (s: { host?: unknown; port?: unknown }) =>
-      typeof s?.host === 'string' && s.host !== '' && Number.isInteger(s.port);
-    if (sentinels.length === 0 || !sentinels.every(valid))
+    if (!addresses(redis.sentinels))
       problems.push(`${name}.redis.sentinels must list { host, port } of at least one sentinel`);
-    if (master === '') problems.push(`${name}.redis.name must name the master the sentinels watch`);
+    if (redis.name === '')
+      problems.push(`${name}.redis.name must name the master the sentinels watch`);
   } else if (isClusterConfig(redis)) {
-    const valid = (n: { host?: unknown; port?: unknown }) =>
-      typeof n?.host === 'string' && n.host !== '' && Number.isInteger(n.port);
-    if (redis.nodes.length === 0 || !redis.nodes.every(valid))
+    if (!addresses(redis.nodes))
       problems.push(`${name}.redis.nodes must list { host, port } of at least one cluster node`);
   } else if (
     typeof redis === 'string'

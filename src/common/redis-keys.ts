@@ -9,6 +9,8 @@ export interface RevocationKeys {
   token(sub: string, jti: string): string;
   session(sub: string, sid: string): string;
   user(sub: string): string;
+  /** A token's three keys, in the order the check and the rotation script read them. */
+  of(token: { jti: string; sid: string; sub: string }): [string, string, string];
 }
 
 /**
@@ -20,11 +22,13 @@ const tagOf = (sub: string): string =>
   SAFE_TAG.test(sub) ? sub : `~${Buffer.from(sub, 'utf16le').toString('base64url')}`;
 
 export function revocationKeys(prefix: string): RevocationKeys {
-  return {
+  const keys: RevocationKeys = {
     token: (sub, jti) => `${prefix}{${tagOf(sub)}}:t:${jti}`,
     session: (sub, sid) => `${prefix}{${tagOf(sub)}}:s:${sid}`,
     user: (sub) => `${prefix}{${tagOf(sub)}}:u`,
+    of: ({ jti, sid, sub }) => [keys.token(sub, jti), keys.session(sub, sid), keys.user(sub)],
   };
+  return keys;
 }
 
 /**

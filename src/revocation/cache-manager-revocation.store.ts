@@ -161,17 +161,12 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     }
   }
 
-  async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
-    const { keys } = this;
-    const [token, session, mark] = await this.keyv.getMany([
-      keys.token(sub, jti),
-      keys.session(sub, sid),
-      keys.user(sub),
-    ]);
+  async isRevoked(ref: TokenRef): Promise<boolean> {
+    const [token, session, mark] = await this.keyv.getMany(this.keys.of(ref));
     return (
       token !== undefined ||
       session === REVOKED ||
-      (mark !== undefined && issuedAtMs <= Number(mark))
+      (mark !== undefined && ref.issuedAtMs <= Number(mark))
     );
   }
 
@@ -194,12 +189,7 @@ export class CacheManagerRevocationStore extends RevocationStore implements OnMo
     ttlMs: number,
     graceMs: number,
   ): Promise<RotationResult> {
-    const { sub } = token;
-    const keys = [
-      this.keys.token(sub, token.jti),
-      this.keys.session(sub, token.sid),
-      this.keys.user(sub),
-    ];
+    const keys = this.keys.of(token);
     const args = [next.issuedAtMs, token.jti, next.jti, ttlMs, token.issuedAtMs, graceMs];
     return rotationResult(await this.script(SCRIPTS.rotate, keys, args), next);
   }

@@ -23,7 +23,7 @@ import {
 
 /** Options of the Redis store; see `AuthModuleOptions.revocation`. */
 export interface RedisRevocationStoreOptions {
-  /** A Redis URL or Sentinel configuration (the store opens and closes its own connection), or a client you manage. */
+  /** A Redis URL, Sentinel or Cluster configuration (the store opens and closes its own connection), or a client you manage. */
   redis: RedisConnection;
   keyPrefix: string;
   timeoutMs: number;
@@ -102,14 +102,11 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
     return describeRedis(this.client);
   }
 
-  async isRevoked({ jti, sid, sub, issuedAtMs }: TokenRef): Promise<boolean> {
-    const { keys } = this;
-    const [token, session, mark] = await this.lookup([
-      keys.token(sub, jti),
-      keys.session(sub, sid),
-      keys.user(sub),
-    ]);
-    return token !== null || session === REVOKED || (mark !== null && issuedAtMs <= Number(mark));
+  async isRevoked(ref: TokenRef): Promise<boolean> {
+    const [token, session, mark] = await this.lookup(this.keys.of(ref));
+    return (
+      token !== null || session === REVOKED || (mark !== null && ref.issuedAtMs <= Number(mark))
+    );
   }
 
   async startSession({ sid, sub }: SessionRef, refreshJti: string, ttlMs: number): Promise<void> {
@@ -117,13 +114,13 @@ export class RedisRevocationStore extends RevocationStore implements OnModuleIni
   }
 
   async rotate(
-    { jti, sid, sub, issuedAtMs }: TokenRef,
+    token: TokenRef,
     next: Successor,
     ttlMs: number,
     graceMs: number,
   ): Promise<RotationResult> {
-    const keys = [this.keys.token(sub, jti), this.keys.session(sub, sid), this.keys.user(sub)];
-    const args = [next.issuedAtMs, jti, next.jti, ttlMs, issuedAtMs, graceMs];
+    const keys = this.keys.of(token);
+    const args = [next.issuedAtMs, token.jti, next.jti, ttlMs, token.issuedAtMs, graceMs];
     return rotationResult(await this.write((p) => p.tgRotate(...keys, ...args)), next);
   }
 
