@@ -5,9 +5,9 @@
  * (Debian's package) when installed, else autocannon.
  */
 import autocannon from 'autocannon';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { sign } from 'jsonwebtoken';
 import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,17 +18,38 @@ import { performance } from 'node:perf_hooks';
 import { MemoryRevocationStore } from '../src/index';
 import { SystemClock } from '../src/common/clock';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/**
+ * Rounds of 1 s runs on each generation of processes. A process has its own luck (JIT, heap
+ * layout): three runs of the same ceiling in three processes, interleaved, read 1.00, 1.02 and
+ * 1.06 of each other, so every generation starts the servers afresh.
+ */
+const GENERATIONS = Number(process.env.BENCH_GENERATIONS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const CONNECTIONS = 50;
-/** Requests a second for the per-store latency figures. */
+/** Requests a second for the per-store latency figures, for 6 s. */
 const RATE = Number(process.env.BENCH_RATE ?? 500);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const LATENCY_SECONDS = 6;
+/** The bench's own Redis (started below) unless REDIS_URL names one. */
+const OWN_REDIS_PORT = 6391;
+const REDIS_URL = process.env.REDIS_URL ?? `redis://127.0.0.1:${OWN_REDIS_PORT}`;
 const MAIN = join(__dirname, '..', 'test', 'demo', 'main.js');
 const BENCH_APP = join(__dirname, 'bench-app.js');
 /** Distinct tokens for the cache-miss target: twice what the verified-token cache holds. */
 const MISS_TOKENS = 20_000;
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
+/**
+ * With two CPUs or more and taskset, the apps run on the last CPU and the load (wrk, and the
+ * bench's Redis) on the others. Unpinned, the scheduler moves the app, wrk and Redis over the
+ * cores as it likes, and two runs of the same ceiling seconds apart read 2,800 and 4,400 req/s on
+ * the 2-core VM; pinned, 4,200-4,600. It is also how production runs: Redis is not on the app's
+ * core. `BENCH_PIN=false` turns it off.
+ */
+const CPUS = availableParallelism();
+const PINNED = TASKSET !== undefined && CPUS >= 2 && process.env.BENCH_PIN !== 'false';
+const APP_CPUS = String(CPUS - 1);
+const LOAD_CPUS = CPUS === 2 ? '0' : `0-${CPUS - 2}`;
 const execFileAsync = promisify(execFile);
 
 interface Run {
@@ -60,70 +81,61 @@ const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) =>
  * 20,000 for the miss path (each request a signature check).
  */
 async function main(): Promise<void> {
+  // The bench itself (autocannon when there is no wrk) and what it starts run on the load CPUs.
+  if (PINNED) execFileSync(TASKSET, ['-a', '-p', '-c', LOAD_CPUS, String(process.pid)]);
+  console.log(
+    PINNED
+      ? `apps on CPU ${APP_CPUS}, load and Redis on CPU ${LOAD_CPUS}`
+      : 'not pinned to CPUs (BENCH_PIN=false, one CPU, or no taskset): expect wider ranges',
+  );
+  const redis = process.env.REDIS_URL ? undefined : await startRedis();
+  try {
+    await benchmark();
+  } finally {
+    redis?.kill();
+  }
+}
+
+async function benchmark(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
-  const servers: ChildProcess[] = [];
-  const targets: Target[] = [];
-  const [hitToken, ...misses] = accessTokens(secret, MISS_TOKENS + 1);
+  const [hitToken = '', ...misses] = accessTokens(secret, MISS_TOKENS + 1);
   const tokensFile = join(tmpdir(), `tokenguard-bench-${process.pid}.tokens`);
   writeFileSync(tokensFile, misses.join('\n'));
+  const results = new Map<string, Run[]>();
+  const ratios = new Map<string, number[]>();
+  let targets: Target[] = [];
   try {
-    for (const [index, adapter] of ADAPTERS.entries()) {
-      const port = 3301 + index * 10;
-      const env = { HTTP_ADAPTER: adapter, JWT_SECRET: secret, BENCH_APP: 'tokenguard' };
-      servers.push(
-        await startServer(port, { HTTP_ADAPTER: adapter, BENCH_APP: 'ceiling' }, BENCH_APP),
-        await startServer(port + 1, env, BENCH_APP),
-        await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }, BENCH_APP),
-      );
-      const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
-      const health = { name: `${adapter}: ceiling GET /health`, url: url(0, '/health') };
-      const admin = { name: `${adapter}: ceiling GET /admin/users`, url: url(0, '/admin/users') };
-      targets.push(
-        health,
-        { name: `${adapter}: public GET /health`, url: url(1, '/health'), ceiling: health },
-        admin,
-        {
-          name: `${adapter}: full stack, memory`,
-          url: url(1, '/admin/users'),
-          token: hitToken,
-          ceiling: admin,
-        },
-        {
-          name: `${adapter}: full stack, Redis`,
-          url: url(2, '/admin/users'),
-          token: hitToken,
-          ceiling: admin,
-        },
-        {
-          name: `${adapter}: cache misses, memory`,
-          url: url(1, '/admin/users'),
-          tokensFile,
-          ceiling: admin,
-        },
-      );
-    }
-    for (const target of targets) await load(target, 1); // warm-up: JIT, connections
-    const results = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
-    const ratios = new Map<string, number[]>(targets.map((t) => [t.name, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      // Each target right after a run of its ceiling: the two are seconds apart, so the VM's
-      // drift (which moves the ceiling itself by 10-30% between runs) mostly cancels out.
-      for (const target of targets) {
-        if (!target.ceiling) continue;
-        const ceiling = await load(target.ceiling, SECONDS);
-        const run = await load(target, SECONDS);
-        results.get(target.ceiling.name)?.push(ceiling);
-        results.get(target.name)?.push(run);
-        ratios.get(target.name)?.push(run.rps / ceiling.rps);
+    for (let generation = 1; generation <= GENERATIONS; generation++) {
+      const servers: ChildProcess[] = [];
+      try {
+        targets = await startTargets(servers, { secret, prefix, hitToken, tokensFile });
+        for (const target of targets) await load(target, 1); // warm-up: JIT, connections
+        for (let round = 1; round <= ROUNDS; round++) {
+          // Each target beside a run of its ceiling, seconds apart, so that the VM's drift
+          // (which moves the ceiling itself by 10-30% between runs) mostly cancels out; and in
+          // turn first and second, so that what the order costs is paid by both alike.
+          for (const target of targets) {
+            if (!target.ceiling) continue;
+            const ceilingFirst = round % 2 === 1;
+            const first = await load(ceilingFirst ? target.ceiling : target, SECONDS);
+            const second = await load(ceilingFirst ? target : target.ceiling, SECONDS);
+            const [ceiling, run] = ceilingFirst ? [first, second] : [second, first];
+            push(results, target.ceiling.name, ceiling);
+            push(results, target.name, run);
+            push(ratios, target.name, run.rps / ceiling.rps);
+          }
+        }
+      } finally {
+        servers.forEach((server) => server.kill());
       }
-      process.stdout.write(`round ${round}/${ROUNDS} done\n`);
+      process.stdout.write(`processes ${generation}/${GENERATIONS} done\n`);
     }
     report(targets, results, ratios);
   } finally {
-    servers.forEach((server) => server.kill());
     rmSync(tokensFile, { force: true });
     rmSync(`${tokensFile}.lua`, { force: true });
+    rmSync(`${tokensFile}.offset`, { force: true });
   }
   const limits: Record<string, string> = process.env.BENCH_RATE_LIMIT
     ? { RATE_LIMIT: `${process.env.BENCH_RATE_LIMIT}/60s` }
@@ -137,6 +149,55 @@ async function main(): Promise<void> {
     client.disconnect();
   }
   await measureMemory();
+}
+
+/** What every generation's servers and targets share: the key, the Redis prefix, the tokens. */
+interface Shared {
+  secret: string;
+  prefix: string;
+  hitToken: string;
+  tokensFile: string;
+}
+
+const push = <T>(map: Map<string, T[]>, key: string, value: T) =>
+  map.set(key, [...(map.get(key) ?? []), value]);
+
+/**
+ * Per adapter, three processes of bench/bench-app.ts (the ceiling, TokenGuard on the memory
+ * store, TokenGuard on Redis) and the targets loaded on them, each compared one with its ceiling.
+ */
+async function startTargets(
+  servers: ChildProcess[],
+  { secret, prefix, hitToken, tokensFile }: Shared,
+): Promise<Target[]> {
+  const targets: Target[] = [];
+  for (const [index, adapter] of ADAPTERS.entries()) {
+    const port = 3301 + index * 10;
+    const env = { HTTP_ADAPTER: adapter, JWT_SECRET: secret, BENCH_APP: 'tokenguard' };
+    servers.push(
+      await startServer(port, { HTTP_ADAPTER: adapter, BENCH_APP: 'ceiling' }, BENCH_APP),
+      await startServer(port + 1, env, BENCH_APP),
+      await startServer(port + 2, { ...env, REDIS_URL, REDIS_KEY_PREFIX: prefix }, BENCH_APP),
+    );
+    const url = (offset: number, path: string) => `http://127.0.0.1:${port + offset}${path}`;
+    const health = { name: `${adapter}: ceiling GET /health`, url: url(0, '/health') };
+    const admin = { name: `${adapter}: ceiling GET /admin/users`, url: url(0, '/admin/users') };
+    const guarded = (name: string, offset: number, sent: Partial<Target>): Target => ({
+      name: `${adapter}: ${name}`,
+      url: url(offset, '/admin/users'),
+      ceiling: admin,
+      ...sent,
+    });
+    targets.push(
+      health,
+      { name: `${adapter}: public GET /health`, url: url(1, '/health'), ceiling: health },
+      admin,
+      guarded('full stack, memory', 1, { token: hitToken }),
+      guarded('full stack, Redis', 2, { token: hitToken }),
+      guarded('cache misses, memory', 1, { tokensFile }),
+    );
+  }
+  return targets;
 }
 
 /**
@@ -170,28 +231,29 @@ function accessTokens(secret: string, count: number): string[] {
 }
 
 /**
- * Medians over the runs; a target's ratio is the median of its ratios to the ceiling run just
- * before it, with their range.
+ * Medians over the runs; a target's ratio is the median of its ratios to the ceiling run paired
+ * with it, with their interquartile range.
  */
 function report(
   targets: Target[],
   results: Map<string, Run[]>,
   ratios: Map<string, number[]>,
 ): void {
-  const median = (values: number[]) =>
-    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const quantile = (values: number[], q: number) =>
+    [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)] ?? 0;
+  const median = (values: number[]) => quantile(values, 0.5);
   console.log(
-    `\n${WRK ? 'wrk' : 'autocannon'}: ${ROUNDS} interleaved rounds of ${SECONDS}s runs, ${CONNECTIONS} connections, medians`,
+    `\n${WRK ? 'wrk' : 'autocannon'}: ${GENERATIONS} generations of processes x ${ROUNDS} interleaved rounds of ${SECONDS}s runs, ${CONNECTIONS} connections, medians`,
   );
   console.log(
-    'target                                 req/s   p50 ms  p99 ms  vs ceiling (range)  non-2xx',
+    'target                                 req/s   p50 ms  p99 ms  vs ceiling (IQR)    non-2xx',
   );
   for (const target of targets) {
     const runs = results.get(target.name) ?? [];
     const paired = ratios.get(target.name) ?? [];
     const ratio =
       paired.length > 0
-        ? `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)})`
+        ? `${median(paired).toFixed(2)} (${quantile(paired, 0.25).toFixed(2)}-${quantile(paired, 0.75).toFixed(2)})`
         : '';
     const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     console.log(
@@ -223,7 +285,7 @@ async function storeLatency(
       { REDIS_URL, REDIS_KEY_PREFIX: prefix, REVOCATION_STORE: 'cache-manager' },
     ],
   ] as const;
-  console.log(`\nGET /protected at ${RATE} req/s for ${SECONDS * 2}s, per store`);
+  console.log(`\nGET /protected at ${RATE} req/s for ${LATENCY_SECONDS}s, per store`);
   console.log('store                              p50 ms  p99 ms  non-2xx');
   for (const [index, [name, env]] of stores.entries()) {
     const port = 3310 + index;
@@ -232,7 +294,7 @@ async function storeLatency(
       const token = await login(port);
       const url = `http://127.0.0.1:${port}/protected`;
       await fixedRate(url, token, RATE, 1); // warm-up
-      const { p50, p99, errors } = await fixedRate(url, token, RATE, SECONDS * 2);
+      const { p50, p99, errors } = await fixedRate(url, token, RATE, LATENCY_SECONDS);
       console.log(
         `${name.padEnd(34)} ${p50.toFixed(2).padStart(6)} ${p99.toFixed(2).padStart(7)} ${String(errors).padStart(8)}`,
       );
@@ -311,6 +373,9 @@ async function measureMemory(): Promise<void> {
   }
 }
 
+/** The last token autocannon sent on the miss target. */
+let missOffset = 0;
+
 /** One load run. wrk (C) when installed: autocannon, in Node, needs a core of its own at these rates. */
 async function load(target: Target, duration: number): Promise<Run> {
   const auth = target.token ? { authorization: `Bearer ${target.token}` } : undefined;
@@ -329,7 +394,6 @@ async function load(target: Target, duration: number): Promise<Run> {
     };
   }
   const tokens = target.tokensFile ? readFileSync(target.tokensFile, 'utf8').split('\n') : [];
-  let next = 0;
   const result = await autocannon({
     url: target.url,
     connections: CONNECTIONS,
@@ -339,7 +403,9 @@ async function load(target: Target, duration: number): Promise<Run> {
       requests: [
         {
           setupRequest: (request: { headers: Record<string, string> }) => {
-            request.headers = { authorization: `Bearer ${tokens[next++ % tokens.length]}` };
+            // Going on where the last run stopped, as the wrk script does.
+            missOffset = (missOffset + 1) % tokens.length;
+            request.headers = { authorization: `Bearer ${tokens[missOffset]}` };
             return request;
           },
         },
@@ -354,18 +420,31 @@ async function load(target: Target, duration: number): Promise<Run> {
   };
 }
 
-/** A wrk script that sends the tokens of `file` in turn, one per request. */
+/**
+ * A wrk script that sends the tokens of `file` in turn, one per request, each run going on where
+ * the last one stopped (`file.offset`): were every run to start again at the first token, a run
+ * shorter than the cache would find the previous run's tokens cached, and measure hits.
+ */
 function rotatingTokensScript(file: string): string {
   const script = `${file}.lua`;
   if (!existsSync(script)) {
     writeFileSync(
       script,
-      `local tokens = {}
+      `local threads = {}
+function setup(thread) threads[#threads + 1] = thread end
+tokens = {}
 for line in io.lines(${JSON.stringify(file)}) do tokens[#tokens + 1] = line end
-local i = 0
+local saved = io.open(${JSON.stringify(`${file}.offset`)})
+i = saved and tonumber(saved:read("*l")) or 0
+if saved then saved:close() end
 request = function()
   i = i % #tokens + 1
   return wrk.format("GET", nil, { Authorization = "Bearer " .. tokens[i] })
+end
+done = function()
+  local out = io.open(${JSON.stringify(`${file}.offset`)}, "w")
+  out:write(tostring(threads[1]:get("i")))
+  out:close()
 end
 `,
     );
@@ -383,7 +462,10 @@ async function startServer(
   env: Record<string, string>,
   script = MAIN,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], {
+  const [command, args] = PINNED
+    ? [TASKSET, ['-c', APP_CPUS, process.execPath, script]]
+    : [process.execPath, [script]];
+  const child = spawn(command, args, {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: 'ignore',
   });
@@ -400,6 +482,30 @@ async function startServer(
   }
   child.kill();
   throw new Error(`demo on port ${port} did not start`);
+}
+
+/** A Redis of the bench's own, nothing on disk, on the load CPUs like wrk. */
+async function startRedis(): Promise<ChildProcess> {
+  const server = spawn(
+    'redis-server',
+    ['--port', String(OWN_REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const started = new Promise<void>((resolve, reject) => {
+    server.once('error', () =>
+      reject(new Error('the bench needs redis-server on the PATH, or REDIS_URL')),
+    );
+    server.once('spawn', resolve);
+  });
+  await started;
+  const client = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => 100 });
+  client.on('error', () => undefined); // refused until the server listens
+  for (let tries = 0; (await client.ping().catch(() => '')) !== 'PONG'; tries++) {
+    if (tries === 50) throw new Error(`redis-server on port ${OWN_REDIS_PORT} did not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  client.disconnect();
+  return server;
 }
 
 async function login(port: number): Promise<string> {
