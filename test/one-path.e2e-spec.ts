@@ -1,5 +1,5 @@
 import jws from 'jws';
-import { CookieTransport } from '../src/index';
+import { CookieTransport, JwtAuthGuard } from '../src/index';
 import { startDemo, type RunningDemo } from './support/demo-app';
 
 /**
@@ -41,6 +41,17 @@ describe('one path for a token', () => {
     const second = counting(access_token);
     await call().expect(200);
     expect(second()).toEqual({ found: 1, decoded: 0, verified: 0 });
+  });
+
+  it("leaves passport's session fields off the app's request (passport gets one of its own)", async () => {
+    const { access_token } = await demo.login('alice');
+    const authenticate = jest.spyOn(JwtAuthGuard.prototype, 'authenticate');
+    await demo.http.get('/protected').set('Authorization', `Bearer ${access_token}`).expect(200);
+    const request = authenticate.mock.calls[0]?.[0] as unknown as Record<string, unknown>;
+    expect(request.user).toMatchObject({ sub: '1' });
+    const passportFields = ['login', 'logIn', 'logout', 'logOut', 'isAuthenticated'];
+    passportFields.push('isUnauthenticated', '_sessionManager', 'authInfo');
+    expect(passportFields.filter((field) => field in request)).toEqual([]);
   });
 
   it('refuses a bad signature after one decode and one verification, with its code', async () => {

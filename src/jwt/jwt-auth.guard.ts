@@ -9,7 +9,7 @@ import { AuthError } from '../errors/auth.errors';
 import { SessionRenewal } from '../renewal/session-renewal';
 import type { AuthPrincipal } from '../tokens/token-claims.interface';
 import { AccessRules } from './access-rule';
-import { JwtStrategy } from './jwt.strategy';
+import { JwtStrategy, type PassportRequest } from './jwt.strategy';
 import { Principals } from './principals';
 import { missingToken, toAuthError, TokenVerifier, type DecodedToken } from './token.verifier';
 import { VerifiedTokenCache } from './verified-token.cache';
@@ -72,7 +72,7 @@ export class JwtAuthGuard extends AuthGuard() {
     const found = this.transport.accessToken(request);
     if (!found) throw missingToken();
     const cached = this.cache.get(found.token);
-    const decoded = cached ?? (await this.verify(request, target?.response));
+    const decoded = cached ?? (await this.verify(found.token, target?.response));
     const claims = this.verifier.checkClaims(decoded, 'access');
     if (!cached) this.cache.set(found.token, decoded, claims.exp);
     const principal = await this.principals.of(claims);
@@ -88,11 +88,12 @@ export class JwtAuthGuard extends AuthGuard() {
     return principal;
   }
 
-  /** The token's signature, checked by passport-jwt (see JwtStrategy). */
-  private async verify(request: AuthRequest, response: unknown): Promise<DecodedToken> {
+  /** The token's signature, checked by passport-jwt (see JwtStrategy) on a request of its own. */
+  private async verify(token: string, response: unknown): Promise<DecodedToken> {
+    const request: PassportRequest & { [VERIFIED]?: DecodedToken } = { token };
     // passport reads the request as args[0] of an HTTP host, whichever context this is.
     await super.canActivate(httpHost(request, response));
-    const verified = (request as { [VERIFIED]?: DecodedToken })[VERIFIED];
+    const verified = request[VERIFIED];
     if (!verified) throw missingToken(); // passport refused without saying why
     return verified;
   }
@@ -105,13 +106,13 @@ export class JwtAuthGuard extends AuthGuard() {
     context: ExecutionContext,
   ): TUser {
     if (user && !err) return user;
-    const request = context.switchToHttp().getRequest<AuthRequest>();
+    const request = context.switchToHttp().getRequest<PassportRequest>();
     throw toAuthError(this.strategy.refusalOf(request) ?? err ?? info) as Error;
   }
 }
 
 /** The two things @nestjs/passport's AuthGuard reads of a context: the request and the response. */
-function httpHost(request: AuthRequest, response: unknown): ExecutionContext {
+function httpHost(request: PassportRequest, response: unknown): ExecutionContext {
   const args = [request, response ?? {}];
   return {
     getType: () => 'http',
