@@ -99,9 +99,7 @@ async function main(): Promise<void> {
 async function benchmark(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
-  const [hitToken = '', ...misses] = accessTokens(secret, MISS_TOKENS + 1);
   const tokensFile = join(tmpdir(), `tokenguard-bench-${process.pid}.tokens`);
-  writeFileSync(tokensFile, misses.join('\n'));
   const results = new Map<string, Run[]>();
   const ratios = new Map<string, number[]>();
   let targets: Target[] = [];
@@ -109,6 +107,10 @@ async function benchmark(): Promise<void> {
     for (let generation = 1; generation <= GENERATIONS; generation++) {
       const servers: ChildProcess[] = [];
       try {
+        // Signed afresh for each generation (a couple of minutes): the whole bench outlasts the
+        // 10 minutes before renewal starts, and renewing every request is not what it measures.
+        const [hitToken = '', ...misses] = accessTokens(secret, MISS_TOKENS + 1);
+        writeFileSync(tokensFile, misses.join('\n'));
         targets = await startTargets(servers, { secret, prefix, hitToken, tokensFile });
         for (const target of targets) await load(target, 1); // warm-up: JIT, connections
         for (let round = 1; round <= ROUNDS; round++) {
