@@ -10,11 +10,11 @@ import { TokenVerifier, type DecodedToken } from './token.verifier';
 const KEY_REFUSAL = Symbol('tokenguard.keyRefusal');
 
 /**
- * The request passport is given: the token alone. passport writes seven fields of its own on the
- * request it authenticates (`login`, `logout`, `isAuthenticated`, ..., `authInfo`, the result),
- * none of which a bearer token needs; on the app's request that would cost (Express 5 gives
- * every request its own prototype, and each added field measured about 1.4 µs there) and leave
- * session methods that do nothing. The app's request is left as it is.
+ * The request passport is given: the token alone. passport and @nestjs/passport write nine fields
+ * on the request they authenticate (`login`, `logout`, `isAuthenticated`, ..., `authInfo`, the
+ * result), none of which a bearer token needs; on the app's request that would cost (Express 5
+ * gives every request its own prototype, and each added field measured about 1.4 µs there) and
+ * leave session methods that do nothing. The app's request is left as it is.
  */
 export interface PassportRequest {
   readonly token: string;
@@ -26,9 +26,8 @@ const detachedPassport = new passport.Passport();
 
 /**
  * passport-jwt, as JwtAuthGuard runs it: it reads the token the guard found (on a request of
- * passport's own, `PassportRequest`), has jsonwebtoken
- * decode it once and check its signature with the key `TokenVerifier` picks from the decoded
- * header, and hands back the verified token; the guard does everything after (claims,
+ * passport's own, `PassportRequest`), has jsonwebtoken decode it once and check its signature
+ * with the key `TokenVerifier` picks from the decoded header, and hands back the verified token; the guard does everything after (claims,
  * revocation, the principal), as it does for a token it verified before.
  *
  * Every accommodation passport needs lives in this file:
