@@ -27,8 +27,9 @@ const detachedPassport = new passport.Passport();
 /**
  * passport-jwt, as JwtAuthGuard runs it: it reads the token the guard found (on a request of
  * passport's own, `PassportRequest`), has jsonwebtoken decode it once and check its signature
- * with the key `TokenVerifier` picks from the decoded header, and hands back the verified token; the guard does everything after (claims,
- * revocation, the principal), as it does for a token it verified before.
+ * with the key `TokenVerifier` picks from the decoded header, and hands back the verified token;
+ * the guard does everything after (claims, revocation, the principal), as it does for a token it
+ * verified before.
  *
  * Every accommodation passport needs lives in this file:
  * - passport's strategy registry is process-wide: each module instance registers under its own
