@@ -81,12 +81,7 @@ const ADAPTERS = (['express', 'fastify'] as const).filter((adapter) =>
   (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').includes(adapter),
 );
 
-/**
- * Each adapter runs three processes of bench/bench-app.ts: the ceiling (no TokenGuard), and
- * TokenGuard with its defaults on the memory store and on Redis. Tokens are signed here with the
- * app's key and the claims TokenGuard issues: one for the hit path (verified once, then cached),
- * 20,000 for the miss path (each request a signature check).
- */
+/** Pins the CPUs, starts the bench's own Redis, and runs the benchmark. */
 async function main(): Promise<void> {
   // The bench itself (autocannon when there is no wrk) and what it starts run on the load CPUs.
   if (PINNED) execFileSync(TASKSET, ['-a', '-p', '-c', LOAD_CPUS, String(process.pid)]);
@@ -103,6 +98,11 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The load in generations of fresh processes (`startTargets`), then latency per store and memory.
+ * Tokens are signed here with the app's key and the claims TokenGuard issues: one for the hit
+ * path (verified once, then cached), 20,000 for the miss path (each request a signature check).
+ */
 async function benchmark(): Promise<void> {
   const secret = randomBytes(48).toString('base64url');
   const prefix = `tokenguard-bench:${randomUUID()}:`;
@@ -513,7 +513,12 @@ async function startRedis(): Promise<ChildProcess> {
     if (tries === 50) throw new Error(`redis-server on port ${OWN_REDIS_PORT} did not answer`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // It exits at once when the port is taken, and the PONG came from another Redis.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   client.disconnect();
+  if (server.exitCode !== null) {
+    throw new Error(`port ${OWN_REDIS_PORT} is taken: stop that Redis, or name it in REDIS_URL`);
+  }
   return server;
 }
 
