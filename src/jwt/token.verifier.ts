@@ -20,6 +20,8 @@ const TYP_OF: Record<TokenUse, string> = { access: ACCESS_TOKEN_TYP, refresh: RE
 const JSON_OBJECT_START = /^[ \t\r\n]*\{/;
 const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Spare bits in the last character, by segment length modulo 4 (-1: no such length). */
+const SPARE_BITS = [0, -1, 4, 2];
 /** Headers that would let a token choose its own key or semantics: never followed, so refused. */
 const REFUSED_HEADERS = ['crit', 'b64', 'jku', 'x5u', 'jwk', 'x5c'];
 /**
@@ -292,16 +294,13 @@ const mediaType = (typ: unknown): string | undefined =>
  * One token, one string: base64url without padding whose unused low bits are zero, so that
  * decoding and encoding again gives the segment back. Otherwise several strings would verify as
  * the same token (the last character of a 256-byte signature has 4 spare bits), and a cache or a
- * denylist keyed on the string would see different tokens.
- */
-/**
- * Whether a string of the base64url alphabet (`JWS_COMPACT` checks that) is the one spelling of
- * its bytes: no lone last character, and no bit set that no byte carries (4 spare bits after
- * 2 characters of the last group, 2 after 3). Read in place: a decode and re-encode of every
+ * denylist keyed on the string would see different tokens. For a string of the base64url
+ * alphabet (`JWS_COMPACT` checks that): no lone last character, and no spare bit set in the last
+ * one (4 after 2 characters of a group, 2 after 3). Read in place: a decode and re-encode of each
  * segment cost six allocations per token verified.
  */
 export function isCanonicalBase64url(segment: string): boolean {
-  const spareBits = [0, -1, 4, 2][segment.length % 4]!;
+  const spareBits = SPARE_BITS[segment.length % 4]!;
   if (spareBits <= 0) return spareBits === 0;
   const last = BASE64URL.indexOf(segment[segment.length - 1]!);
   return (last & ((1 << spareBits) - 1)) === 0;
