@@ -26,10 +26,9 @@ import { SystemClock } from '../src/common/clock';
 const GENERATIONS = Number(process.env.BENCH_GENERATIONS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 /**
- * Load on each target of a new generation before it counts. After 1 s, the first pair of a
- * generation read Redis 0.57 and 0.65 where the later ones read 0.73-1.09: code that runs once
- * per batch (the Redis client's, once per MGET of some 40 requests) reaches V8's optimising
- * tiers far later than per-request code.
+ * Load on each target of a new generation before it counts: a fresh process runs colder (V8's
+ * optimising tiers not reached yet, its young generation not grown; see PRIME_SECONDS). After
+ * 1 s, the first pair of a generation read Redis 0.57 and 0.65 where the later ones read 0.73-1.09.
  */
 const WARM_UP_SECONDS = 3;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
