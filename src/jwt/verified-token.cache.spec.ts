@@ -40,6 +40,28 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('c')).toBeDefined();
   });
 
+  it('never holds more than its size, and keeps at least the newest half', () => {
+    for (const size of [1, 2, 3, 4, 7, 10]) {
+      const { cache } = cacheOf(size);
+      const tokens = Array.from({ length: 5 * size + 3 }, (_, i) => `t${i}`);
+      for (const token of tokens) cache.set(token, decoded, 1_900_000_000);
+      // Newest first: a hit on one of those is in the newest generation and moves nothing.
+      const kept = [...tokens].reverse().filter((token) => cache.get(token) !== undefined);
+      expect(kept.length).toBeLessThanOrEqual(size);
+      expect(kept.length).toBeGreaterThanOrEqual(Math.max(1, Math.floor(size / 2)));
+      expect(kept).toEqual(tokens.slice(-kept.length).reverse());
+    }
+  });
+
+  it('keeps a token in use while new tokens stream past it', () => {
+    const { cache } = cacheOf(10);
+    cache.set('hot', decoded, 1_900_000_000);
+    for (let i = 0; i < 1_000; i++) {
+      cache.set(`t${i}`, decoded, 1_900_000_000);
+      if (i % 4 === 0) expect(cache.get('hot')).toBeDefined();
+    }
+  });
+
   it('keeps nothing with size 0, and forgets everything on clear', () => {
     const off = cacheOf(0).cache;
     off.set('a', decoded, 1_900_000_000);

