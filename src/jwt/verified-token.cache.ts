@@ -21,24 +21,27 @@ export class VerifiedTokenCache {
   private current = new Map<string, Entry>();
   private previous = new Map<string, Entry>();
   private readonly generationSize: number;
+  /** Whether two generations fit in the size (not with a size of 1). */
+  private readonly keepsPrevious: boolean;
 
   constructor(private readonly config: AuthConfig) {
     const size = config.verifiedTokenCacheSize;
-    // A size of 1 has no room for a previous generation (see `rotate`).
-    this.generationSize = size === 1 ? 1 : Math.floor(size / 2);
+    this.generationSize = size === 0 ? 0 : Math.max(1, Math.floor(size / 2));
+    this.keepsPrevious = 2 * this.generationSize <= size;
     // A key the auth service stopped publishing verifies nothing more, cached tokens included.
     config.remoteKeys?.onRetire(() => this.clear());
   }
 
   get(token: string): DecodedToken | undefined {
-    const entry = this.current.get(token) ?? this.previous.get(token);
+    const newer = this.current.get(token);
+    const entry = newer ?? this.previous.get(token);
     if (!entry) return undefined;
     if (entry.expiresMs <= this.config.clock.now()) {
       this.current.delete(token);
       this.previous.delete(token);
       return undefined;
     }
-    if (!this.current.has(token)) this.insert(token, entry);
+    if (!newer) this.insert(token, entry);
     return entry;
   }
 
@@ -61,8 +64,7 @@ export class VerifiedTokenCache {
   }
 
   private rotate(): void {
-    this.previous =
-      this.config.verifiedTokenCacheSize === 1 ? new Map<string, Entry>() : this.current;
+    this.previous = this.keepsPrevious ? this.current : new Map<string, Entry>();
     this.current = new Map();
   }
 }
